@@ -1,0 +1,76 @@
+"""Whole-process figures for sailplan: start-up, the seed example, and large apps.
+
+Run from the repository root with sailplan installed: ``python bench/run.py``.
+Each figure is the median wall time of several runs of the real command, and the
+peak resident memory of the slowest of them. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SEED = ROOT / "examples/gitops-demo/apps/my-app.yaml"
+
+
+def measure(command: list[str], runs: int) -> tuple[float, float]:
+    """Median seconds and peak MiB of ``command``, which must succeed."""
+    times: list[float] = []
+    peak = 0.0
+    for _ in range(runs):
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - started)
+        if status != 0:
+            raise SystemExit(f"failed: {' '.join(command)}: {proc.stderr.read().decode() if proc.stderr else ''}")
+        peak = max(peak, usage.ru_maxrss / 1024)
+    return statistics.median(times), peak
+
+
+def sailplan() -> list[str]:
+    found = shutil.which("sailplan")
+    if not found:
+        raise SystemExit("sailplan is not installed: pip install . first")
+    return [found]
+
+
+def generated(count: int, folder: Path) -> Path:
+    path = folder / f"app-{count}.yaml"
+    with path.open("w") as out:
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(count)], stdout=out, check=True)
+    return path
+
+
+def report(label: str, seconds: float, mib: float, target: str = "") -> None:
+    line = f"{label:<44} {seconds * 1000:9.1f} ms   peak {mib:6.1f} MiB"
+    print(f"{line}   {target}" if target else line, flush=True)
+
+
+def main() -> None:
+    cmd = sailplan()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    report("sailplan --version", *measure([*cmd, "--version"], 15), "(target <= 100 ms)")
+    report("sailplan render <seed example>", *measure([*cmd, "render", str(SEED)], 15), "(target <= 250 ms)")
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = {}
+        for count in (100, 1000):
+            app = generated(count, Path(tmp))
+            seconds, mib = measure([*cmd, "render", str(app)], 5 if count < 1000 else 3)
+            figures[count] = seconds
+            target = "(target <= 2.0 s, <= 150 MiB)" if count == 1000 else ""
+            report(f"render {count} components x 3 traits", seconds, mib, target)
+    ratio = figures[1000] / figures[100]
+    print(f"{'time(1000) / time(100)':<44} {ratio:9.2f}      (target <= 11)")
+
+
+if __name__ == "__main__":
+    main()

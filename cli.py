@@ -1,0 +1,242 @@
+"""The ``sailplan`` command line: read files, call the engine, print, exit.
+
+Commands only parse arguments, read inputs and format results; all the work is in
+``engine``. Engine modules are imported inside commands so ``--version`` and
+``render`` start fast. A ``SailplanError`` prints one line and exits 1 (``--debug``
+adds the traceback); usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from engine import __version__
+
+if TYPE_CHECKING:
+    from engine.definitions import Definition, Registry
+    from engine.model import Document
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class _Group(click.Group):
+    """A group that turns engine errors into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from engine.errors import SailplanError
+
+        try:
+            return super().invoke(ctx)
+        except SailplanError as exc:
+            if ctx.meta.get("sailplan.debug"):
+                traceback.print_exc()
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+def _registry(definition_dirs: Sequence[str]) -> Registry:
+    from engine.definitions import Registry
+
+    registry = Registry([Path(d) for d in definition_dirs])
+    for notice in registry.notices:
+        click.echo(f"notice: {notice}", err=True)
+    return registry
+
+
+def _input_files(paths: Iterable[str]) -> list[Path]:
+    from engine.errors import InputError, SourceLocation
+
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if raw == "-":
+            files.append(path)
+        elif path.is_dir():
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.suffix in YAML_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError("no such file or directory", location=SourceLocation(raw))
+    return files
+
+
+def _read_documents(paths: Iterable[str]) -> list[Document]:
+    from engine.errors import InputError, SourceLocation
+    from engine.model import load_documents
+
+    documents: list[Document] = []
+    for path in _input_files(paths):
+        name = "<stdin>" if str(path) == "-" else str(path)
+        try:
+            raw = sys.stdin.buffer.read() if name == "<stdin>" else path.read_bytes()
+            text = raw.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read: {exc}", location=SourceLocation(name)) from None
+        documents.extend(load_documents(text, name))
+    return documents
+
+
+def _kube_version(text: str) -> tuple[int, int]:
+    from engine.build import parse_kube_version
+
+    return parse_kube_version(text)
+
+
+_definition_dirs = click.option(
+    "-d",
+    "--definitions",
+    "definition_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="A folder of extra definitions (repeatable); shadows built-ins of the same name.",
+)
+_kube = click.option(
+    "--kube-version",
+    default="1.37",
+    show_default=True,
+    help="Kubernetes version the manifests are for; picks API versions as KubeVela does.",
+)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="sailplan")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Render, preview and deliver KubeVela Applications to Kubernetes."""
+    ctx.meta["sailplan.debug"] = debug
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@_definition_dirs
+@click.option(
+    "-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
+)
+@_kube
+def render(
+    paths: tuple[str, ...], definition_dirs: tuple[str, ...], output: str, kube_version: str
+) -> None:
+    """Print the Kubernetes manifests of Applications (files, '-' or folders)."""
+    from engine.build import build_documents
+    from engine.model import dump_json, dump_yaml
+
+    kube = _kube_version(kube_version)
+    registry = _registry(definition_dirs)
+    result = build_documents(_read_documents(paths), registry, kube_version=kube)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    text = dump_json(result.manifests) if output == "json" else dump_yaml(result.manifests)
+    click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@_definition_dirs
+@_kube
+def validate(paths: tuple[str, ...], definition_dirs: tuple[str, ...], kube_version: str) -> None:
+    """Check Applications: schemas, properties, templates, duplicates."""
+    from engine.build import build_documents
+    from engine.errors import SailplanError
+    from engine.model import is_application
+
+    kube = _kube_version(kube_version)
+    registry = _registry(definition_dirs)
+    files = _input_files(paths)
+    errors: list[str] = []
+    documents: list[Document] = []
+    for path in files:
+        try:
+            file_docs = _read_documents([str(path)])
+            build_documents(file_docs, registry, kube_version=kube)
+            documents.extend(file_docs)
+        except SailplanError as exc:
+            errors.append(str(exc))
+    if not errors:
+        try:
+            result = build_documents(documents, registry, kube_version=kube)
+        except SailplanError as exc:
+            errors.append(str(exc))
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    if errors:
+        click.echo(f"{len(errors)} error(s) in {len(files)} file(s)", err=True)
+        sys.exit(1)
+    apps = sum(1 for d in documents if is_application(d.data))
+    click.echo(
+        f"ok: {len(files)} file(s), {apps} application(s), {len(result.manifests)} object(s)"
+    )
+
+
+@main.group("def")
+def def_group() -> None:
+    """List and inspect component and trait definitions."""
+
+
+@def_group.command("list")
+@_definition_dirs
+def def_list(definition_dirs: tuple[str, ...]) -> None:
+    """List every definition: name, kind and description."""
+    registry = _registry(definition_dirs)
+    rows = [("NAME", "KIND", "DESCRIPTION")]
+    rows += [(d.name, d.kind, d.description) for d in registry.all()]
+    click.echo(format_table(rows))
+
+
+@def_group.command("show")
+@click.argument("name")
+@_definition_dirs
+def def_show(name: str, definition_dirs: tuple[str, ...]) -> None:
+    """Show the parameters of a definition, like 'vela show'."""
+    from engine.errors import SailplanError
+
+    registry = _registry(definition_dirs)
+    found = [d for d in (registry.get("component", name), registry.get("trait", name)) if d]
+    if not found:
+        from engine.model.schemas import suggest
+
+        known = registry.names("component") + registry.names("trait")
+        hint = suggest(name, known)
+        raise SailplanError(
+            f"no definition called {name!r}" + (f"; did you mean {hint!r}?" if hint else "")
+        )
+    click.echo("\n\n".join(format_definition(d) for d in found))
+
+
+def format_definition(definition: Definition) -> str:
+    """The header and parameter table of one definition."""
+    from engine.definitions.docs import parameter_rows
+
+    head = f"{definition.name} ({definition.kind}): {definition.description}"
+    rows = [("NAME", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION")]
+    rows += [
+        (r.name, r.type, "true" if r.required else "false", r.default, r.description)
+        for r in parameter_rows(definition.schema)
+    ]
+    return head + "\n\n" + format_table(rows)
+
+
+def format_table(rows: Sequence[Sequence[str]]) -> str:
+    """Rows as left-aligned columns; the last column is never padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

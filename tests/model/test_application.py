@@ -1,0 +1,107 @@
+"""Application parsing: KubeVela's format, checked strictly, errors located."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import SchemaError
+from engine.model import load_documents, parse_application
+
+SEED = """\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: my-app
+  labels: {team: web}
+spec:
+  components:
+    - name: my-server
+      type: webservice
+      properties:
+        image: nginx
+      dependsOn: [db]
+      traits:
+        - type: scaler
+          properties: {replicas: 2}
+    - name: db
+      type: worker
+      properties: {image: postgres}
+  policies:
+    - name: prod
+      type: topology
+      properties: {namespace: prod}
+  workflow:
+    steps:
+      - name: deploy
+        type: deploy
+        properties: {policies: [prod]}
+"""
+
+
+def parse(text: str):  # type: ignore[no-untyped-def]
+    return parse_application(load_documents(text, "app.yaml")[0])
+
+
+def test_parses_components_traits_policies_and_steps() -> None:
+    app = parse(SEED)
+    assert app.name == "my-app"
+    assert app.namespace == "default"
+    assert app.labels == {"team": "web"}
+    assert [c.name for c in app.components] == ["my-server", "db"]
+    assert app.components[0].depends_on == ("db",)
+    assert app.components[0].traits[0].type == "scaler"
+    assert app.components[0].traits[0].path == ("spec", "components", 0, "traits", 0)
+    assert app.policies[0].properties == {"namespace": "prod"}
+    assert app.steps[0].name == "deploy"
+    assert str(app.locate(app.components[1].path)) == "app.yaml:16: spec.components[1]"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "      dependsOn: [db]\n",
+            "      dependOn: [db]\n",
+            "app.yaml:12: spec.components[0].dependOn: unknown property 'dependOn'; "
+            "did you mean 'dependsOn'?",
+        ),
+        (
+            "  name: my-app\n",
+            "  nam: my-app\n",
+            "app.yaml:3: metadata: missing required property 'name'",
+        ),
+        (
+            "  labels: {team: web}\n",
+            "  labels: {team: 3}\n",
+            "app.yaml:5: metadata.labels.team: 3 is not of type 'string'",
+        ),
+        (
+            "kind: Application\n",
+            "kind: Deployment\n",
+            'app.yaml:2: kind: "Deployment" must be "Application"',
+        ),
+        (
+            "    - name: db\n",
+            "    - name: Db_\n",
+            "app.yaml:16: spec.components[1].name: 'Db_' does not match",
+        ),
+        (
+            "        type: deploy\n",
+            "        typ: deploy\n",
+            "app.yaml:25: spec.workflow.steps[0]: missing required property 'type'",
+        ),
+    ],
+)
+def test_schema_errors_name_file_line_and_path(old: str, new: str, expected: str) -> None:
+    assert old in SEED
+    with pytest.raises(SchemaError) as info:
+        parse(SEED.replace(old, new))
+    assert str(info.value).startswith(expected)
+
+
+def test_unknown_property_lists_the_valid_ones() -> None:
+    with pytest.raises(SchemaError) as info:
+        parse(SEED.replace("      dependsOn: [db]\n", "      trait: []\n"))
+    message = str(info.value)
+    assert "did you mean 'traits'?" in message
+    assert "Valid properties: dependsOn, externalRevision, inputs, name, outputs" in message
