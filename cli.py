@@ -8,6 +8,7 @@ adds the traceback); usage errors exit 2.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Iterable, Sequence
@@ -40,10 +41,26 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
+def _cache_dir() -> Path | None:
+    """Where compiled templates are cached: $SAILPLAN_CACHE_DIR, else the user cache.
+
+    ``SAILPLAN_NO_CACHE=1`` turns the cache off; a folder that cannot be made is no cache.
+    """
+    if os.environ.get("SAILPLAN_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(os.environ.get("SAILPLAN_CACHE_DIR") or Path(base) / "sailplan")
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder
+
+
 def _registry(definition_dirs: Sequence[str]) -> Registry:
     from engine.definitions import Registry
 
-    registry = Registry([Path(d) for d in definition_dirs])
+    registry = Registry([Path(d) for d in definition_dirs], cache_dir=_cache_dir())
     for notice in registry.notices:
         click.echo(f"notice: {notice}", err=True)
     return registry

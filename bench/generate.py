@@ -5,8 +5,9 @@ Usage: python bench/generate.py N > app.yaml
 
 from __future__ import annotations
 
-import json
 import sys
+
+import yaml
 
 
 def application(count: int) -> dict[str, object]:
@@ -20,7 +21,10 @@ def application(count: int) -> dict[str, object]:
                 "ports": [{"port": 8080, "expose": True}],
                 "env": [
                     {"name": "INDEX", "value": str(i)},
-                    {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}},
+                    {
+                        "name": "DB_PASSWORD",
+                        "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}},
+                    },
                 ],
                 "cpu": "250m",
                 "memory": "256Mi",
@@ -51,8 +55,7 @@ def application(count: int) -> dict[str, object]:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    json.dump(application(count), sys.stdout, indent=1)
-    sys.stdout.write("\n")
+    yaml.safe_dump(application(count), sys.stdout, sort_keys=False)
 
 
 if __name__ == "__main__":

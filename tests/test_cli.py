@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -16,6 +17,11 @@ from engine import __version__
 from tests.conftest import EXAMPLES, ROOT
 
 SEED = str(EXAMPLES / "gitops-demo/apps/my-app.yaml")
+EXAMPLE_FILES = [
+    str(EXAMPLES / "gitops-demo/apps/my-app.yaml"),
+    str(EXAMPLES / "gitops-demo/infrastructure/mysql.yaml"),
+    str(EXAMPLES / "gitops-demo/clusters/apps.yaml"),
+]
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
@@ -216,3 +222,29 @@ def test_the_installed_command_runs_from_anywhere(tmp_path: Path) -> None:
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "kind: Ingress" in done.stdout
+
+
+def test_output_is_byte_identical_across_processes(tmp_path: Path) -> None:
+    """Hash randomisation or caches must not change a single byte."""
+    outputs = set()
+    for seed, cache in (("1", "on"), ("2", "off"), ("3", "on")):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "SAILPLAN_CACHE_DIR": str(tmp_path)}
+        if cache == "off":
+            env["SAILPLAN_NO_CACHE"] = "1"
+        command = [sys.executable, "-c", "import cli; cli.main()", "render", *EXAMPLE_FILES]
+        done = subprocess.run(command, capture_output=True, env=env, check=True, cwd=ROOT)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+
+
+def test_render_never_imports_the_cluster_client() -> None:
+    code = (
+        "import sys, cli\n"
+        "try:\n    cli.main(['render', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(','.join(m for m in sys.modules if m.split('.')[0] in "
+        "('kubernetes', 'rich', 'jsonpatch')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, SEED], capture_output=True, text=True, check=True
+    )
+    assert done.stderr == ""

@@ -18,9 +18,7 @@ def _id(path: Path) -> str:
 
 
 @pytest.mark.parametrize("path", FILES, ids=_id)
-def test_golden(
-    path: Path, registry: Registry, golden: SnapshotAssertion
-) -> None:
+def test_golden(path: Path, registry: Registry, golden: SnapshotAssertion) -> None:
     text = path.read_text()
     rendered = render_text(text, registry, file=str(path.relative_to(EXAMPLES.parent)))
     assert rendered == render_text(text, registry, file=str(path.relative_to(EXAMPLES.parent)))

@@ -23,7 +23,7 @@ def prepare(
     base: YamlPath,
 ) -> dict[str, Any]:
     """Validated parameters for ``definition`` from user ``properties``."""
-    params = with_defaults(definition.schema, dict(properties))
+    params = _defaults_of(definition, dict(properties))
     schemas.check(
         definition.validator,
         params,
@@ -40,8 +40,15 @@ def with_defaults(schema: Mapping[str, Any], value: Any) -> Any:
     return _fill(schema, value, schema, depth=0)
 
 
+def _defaults_of(definition: Definition, value: Any) -> Any:
+    """``with_defaults`` on the definition's schema with its references inlined once."""
+    schema = definition.inlined_schema
+    return _fill(schema, value, schema, depth=0)
+
+
 def _fill(schema: Mapping[str, Any], value: Any, root: Mapping[str, Any], depth: int) -> Any:
-    schema = resolve(schema, root)
+    if not isinstance(schema, dict) or "$ref" in schema:
+        schema = resolve(schema, root)
     if depth > 64:
         return value
     if isinstance(value, dict):
@@ -63,7 +70,8 @@ def _fill_object(
     out = dict(value)
     if isinstance(props, Mapping):
         for key, sub in props.items():
-            sub = resolve(sub, root)
+            if not isinstance(sub, dict) or "$ref" in sub:
+                sub = resolve(sub, root)
             if key in out:
                 out[key] = _fill(sub, out[key], root, depth + 1)
             elif isinstance(sub, Mapping) and "default" in sub:

@@ -31,7 +31,15 @@ _FOLDERS: dict[Kind, str] = {"component": "components", "trait": "traits"}
 class Registry:
     """Definitions by kind and name, loaded lazily and cached."""
 
-    def __init__(self, user_dirs: Sequence[Path] = (), *, builtin: Path | None = None) -> None:
+    def __init__(
+        self,
+        user_dirs: Sequence[Path] = (),
+        *,
+        builtin: Path | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        #: Where compiled templates may be cached between runs (None: nowhere).
+        self.cache_dir = cache_dir
         self._folders: dict[tuple[Kind, str], Path] = {}
         self._loaded: dict[tuple[Kind, str], Definition] = {}
         self._memo: dict[tuple[str, int], Any] = {}

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import yaml
 
 from engine.errors import InputError, SourceLocation
+from engine.model import events
 from engine.model.paths import YamlPath, format_path
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -228,26 +229,37 @@ def load_documents(text: str, file: str) -> list[Document]:
     source_text = SourceText(file, text)
     return [
         Document(data, Source(source_text, index))
-        for index, data in enumerate(_load_all(text, file, check=True))
+        for index, data in enumerate(_load_all(text, file))
     ]
 
 
 def load_yaml(text: str, file: str) -> list[Any]:
-    """Parse generated YAML (a rendered template) with the strict rules.
-
-    Nesting depth is not checked unless the text uses aliases: generated text
-    nests only as deep as the validated input it was made from.
-    """
-    return list(_load_all(text, file, check="*" in text))
+    """Parse YAML text (a rendered template, say) into plain data, with the strict rules."""
+    return _load_all(text, file)
 
 
-def _load_all(text: str, file: str, *, check: bool) -> Iterator[Any]:
+def _load_all(text: str, file: str) -> list[Any]:
+    """Every non-empty document, from the event stream when possible, else from nodes."""
+    if events.available():
+        try:
+            return list(events.build_all(text, _implicit_tag, MAX_DEPTH))
+        except events.Unsupported:
+            pass
+        except events.EventError as exc:
+            raise InputError(exc.message, location=SourceLocation(file, exc.line)) from None
+        except yaml.MarkedYAMLError as exc:
+            raise InputError(_yaml_message(exc), location=_mark_location(file, exc)) from None
+        except yaml.YAMLError as exc:
+            raise InputError(f"invalid YAML: {exc}", location=SourceLocation(file)) from None
+    return list(_load_nodes(text, file))
+
+
+def _load_nodes(text: str, file: str) -> Iterator[Any]:
     loader = _StrictLoader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
-            if check:
-                _check_structure(node)
+            _check_structure(node)
             data = loader.construct_document(node)
             if data is not None:
                 yield data

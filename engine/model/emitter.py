@@ -19,9 +19,13 @@ from collections.abc import Callable
 from typing import Any
 
 _STR_TAG = "tag:yaml.org,2002:str"
-_PLAIN = re.compile(r"[A-Za-z0-9_./(][\x20-\x7e]*\Z")
-_PRINTABLE = re.compile("[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*\\Z")
-_BLOCK_SAFE = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*\\Z")
+_PLAIN = re.compile(r"(?:[A-Za-z0-9_./($^=+;<\\~]|--?(?=[^\s-]))[\x20-\x7e]*\Z")
+_PRINTABLE = re.compile(
+    "[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*\\Z"
+)
+_BLOCK_SAFE = re.compile(
+    "[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*\\Z"
+)
 MAX_SIMPLE_KEY = 512
 
 
@@ -52,7 +56,9 @@ class _Writer:
             if len(text) > MAX_SIMPLE_KEY:  # YAML readers limit implicit keys
                 self.out.append(f"{lead or pad}? {_json(text)}\n{pad}")
             else:
-                self.out.append((lead or pad) + (self.string(text) if "\n" not in text else _json(text)))
+                self.out.append(
+                    (lead or pad) + (self.string(text) if "\n" not in text else _json(text))
+                )
             lead = ""
             self.value(item, indent)
 
@@ -138,4 +144,8 @@ def _float(value: float) -> str:
 
 def _json(value: str) -> str:
     text = json.dumps(value, ensure_ascii=False)
-    return re.sub("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    return re.sub(
+        "[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]",
+        lambda m: f"\\u{ord(m.group()):04x}",
+        text,
+    )

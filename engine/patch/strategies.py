@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import PatchError
+from engine.patch import jsonpatch, mergepatch, strategic
 
 STRATEGIES = ("strategicMerge", "jsonMergePatch", "jsonPatch")
 
 
 def apply_patch(target: dict[str, Any], patch: Any, strategy: str = "strategicMerge") -> Any:
     """``target`` with ``patch`` applied by ``strategy``; ``target`` is not changed."""
-    from engine.patch import jsonpatch, mergepatch, strategic
-
     if strategy == "jsonPatch":
         operations = patch.get("operations") if isinstance(patch, dict) else patch
         return jsonpatch.apply_json_patch(target, operations)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -38,12 +39,12 @@ class Rendered:
 
 def template_of(registry: Registry, definition: Definition) -> jinja2.Template:
     """The compiled template of ``definition``, compiled once per registry."""
-    return registry.memo("template", definition, _compile)
+    return registry.memo("template", definition, lambda d: _compile(d, registry.cache_dir))
 
 
-def _compile(definition: Definition) -> jinja2.Template:
+def _compile(definition: Definition, cache_dir: Path | None) -> jinja2.Template:
     try:
-        return compile_template(definition.template, definition.template_file)
+        return compile_template(definition.template, definition.template_file, cache_dir)
     except jinja2.TemplateSyntaxError as exc:
         raise DefinitionError(
             f"template syntax error: {exc.message}",

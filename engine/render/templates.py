@@ -16,12 +16,16 @@ import functools
 import json
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NoReturn
 
 import jinja2
+import jinja2.bccache
 import jinja2.sandbox
 import yaml
 from jinja2.exceptions import SecurityError
+
+from engine import __version__
 
 MAX_SEQUENCE = 1_000_000
 MAX_POWER_BITS = 4096
@@ -39,8 +43,16 @@ class TemplateFailure(Exception):
     """Raised by ``fail("message")`` in a template: a user-facing error."""
 
 
+_SIMPLE = re.compile(r"[A-Za-z0-9 _./:@=+,-]*\Z")
+
+
 def json_literal(value: Any) -> str:
     """``value`` as one JSON literal that PyYAML reads back unchanged."""
+    kind = type(value)
+    if kind is str and _SIMPLE.match(value):
+        return f'"{value}"'
+    if kind is int:
+        return str(value)
     if isinstance(value, jinja2.Undefined):
         value._fail_with_undefined_error()
     try:
@@ -103,7 +115,7 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         """``x["items"]`` on a mapping is its key or undefined, never its method."""
-        if isinstance(obj, Mapping) and isinstance(argument, str):
+        if type(obj) is dict and type(argument) is str:
             if argument in obj:
                 return obj[argument]
             return self.undefined(obj=obj, name=argument)
@@ -111,7 +123,7 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """``x.items`` on a mapping prefers the key ``items`` over the method."""
-        if isinstance(obj, Mapping) and attribute in obj:
+        if type(obj) is dict and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
 
@@ -164,8 +176,42 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def compile_template(source: str, filename: str) -> jinja2.Template:
-    """Compile template source; syntax errors propagate as ``TemplateSyntaxError``."""
+def compile_template(source: str, filename: str, cache_dir: Path | None = None) -> jinja2.Template:
+    """Compile template source; syntax errors propagate as ``TemplateSyntaxError``.
+
+    With ``cache_dir``, compiled code is kept there between runs (Jinja's bytecode
+    cache, keyed by sailplan version, file name and a checksum of the source), so a
+    render need not recompile the same definitions every time.
+    """
     env = environment()
-    code = env.compile(source, name=filename, filename=filename)
+    code = _cached_code(env, source, filename, cache_dir) if cache_dir else None
+    if code is None:
+        code = env.compile(source, name=filename, filename=filename)
+        if cache_dir:
+            _store_code(env, source, filename, cache_dir, code)
     return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+def _bucket(
+    env: jinja2.Environment, source: str, filename: str, cache_dir: Path
+) -> tuple[jinja2.bccache.FileSystemBytecodeCache, jinja2.bccache.Bucket]:
+    cache = jinja2.bccache.FileSystemBytecodeCache(str(cache_dir), "%s.jinja")
+    return cache, cache.get_bucket(env, f"sailplan-{__version__}:{filename}", filename, source)
+
+
+def _cached_code(env: jinja2.Environment, source: str, filename: str, cache_dir: Path) -> Any:
+    try:
+        return _bucket(env, source, filename, cache_dir)[1].code
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def _store_code(
+    env: jinja2.Environment, source: str, filename: str, cache_dir: Path, code: Any
+) -> None:
+    try:
+        cache, bucket = _bucket(env, source, filename, cache_dir)
+        bucket.code = code
+        cache.set_bucket(bucket)
+    except OSError:
+        pass  # a cache that cannot be written is no cache

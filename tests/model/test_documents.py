@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.errors import InputError
-from engine.model import load_documents
-from engine.model.documents import MAX_EXPANDED_NODES
+from engine.model import events, load_documents
+from engine.model.documents import MAX_EXPANDED_NODES, _implicit_tag, _load_nodes
 
 
 def load(text: str) -> list[object]:
@@ -93,3 +96,35 @@ def test_line_lookup_by_yaml_path() -> None:
     assert str(where) == "app.yaml:5: spec.components[0].properties.image"
     missing = doc.source.locate(("spec", "components", 0, "properties", "nope"))
     assert missing.line == 4
+
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+)
+trees = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(trees, min_size=1, max_size=3), st.booleans())
+def test_event_and_node_loaders_agree(docs: list[object], flow: bool) -> None:
+    """The fast event-driven loader and the node-based one read every text alike."""
+    text = yaml.safe_dump_all(docs, default_flow_style=flow, allow_unicode=True)
+    fast = list(events.build_all(text, _implicit_tag, 100))
+    assert fast == list(_load_nodes(text, "t"))
+
+
+def test_aliases_and_merge_keys_fall_back_to_the_node_loader() -> None:
+    for text in ("a: &x 1\nb: *x\n", "a: {<<: {b: 1}}\n"):
+        with pytest.raises(events.Unsupported):
+            list(events.build_all(text, _implicit_tag, 100))
+    assert load("a: &x 1\nb: *x\n") == [{"a": 1, "b": 1}]
