@@ -8,6 +8,7 @@ adds the traceback); usage errors exit 2.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -20,10 +21,10 @@ import click
 from engine import __version__
 
 if TYPE_CHECKING:
+    from engine.build import Build
     from engine.definitions import Definition, Registry
-    from engine.model import Document
-
-YAML_SUFFIXES = (".yaml", ".yml")
+    from engine.environments import Preview, Unit
+    from engine.model import Document, Manifest
 
 
 class _Group(click.Group):
@@ -67,42 +68,15 @@ def _registry(definition_dirs: Sequence[str]) -> Registry:
 
 
 def _input_files(paths: Iterable[str]) -> list[Path]:
-    from engine.errors import InputError, SourceLocation
+    from engine.workspace import input_files
 
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if raw == "-":
-            files.append(path)
-        elif path.is_dir():
-            files.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.suffix in YAML_SUFFIXES
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise InputError("no such file or directory", location=SourceLocation(raw))
-    return files
+    return input_files(paths)
 
 
 def _read_documents(paths: Iterable[str]) -> list[Document]:
-    from engine.errors import InputError, SourceLocation
-    from engine.model import load_documents
+    from engine.workspace import read_documents
 
-    documents: list[Document] = []
-    for path in _input_files(paths):
-        name = "<stdin>" if str(path) == "-" else str(path)
-        try:
-            raw = sys.stdin.buffer.read() if name == "<stdin>" else path.read_bytes()
-            text = raw.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read: {exc}", location=SourceLocation(name)) from None
-        documents.extend(load_documents(text, name))
-    return documents
+    return read_documents(paths)
 
 
 def _kube_version(text: str) -> tuple[int, int]:
@@ -142,21 +116,93 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option(
     "-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
 )
+@click.option(
+    "--env",
+    "env",
+    metavar="NAME|FILE",
+    help="Render one environment: a name from the policies or environments/, or a file.",
+)
+@click.option("--all-envs", is_flag=True, help="Render every environment (the default).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="With --all-envs: write DIR/<env>/<app>/<kind>-<name>.yaml (the folder is replaced).",
+)
 @_kube
 def render(
-    paths: tuple[str, ...], definition_dirs: tuple[str, ...], output: str, kube_version: str
+    paths: tuple[str, ...],
+    definition_dirs: tuple[str, ...],
+    output: str,
+    env: str | None,
+    all_envs: bool,
+    out: str | None,
+    kube_version: str,
 ) -> None:
     """Print the Kubernetes manifests of Applications (files, '-' or folders)."""
-    from engine.build import build_documents
-    from engine.model import dump_json, dump_yaml
+    from engine import environments
+    from engine.workspace import read_units, write_tree
 
+    if env and (all_envs or out):
+        raise click.UsageError("--env renders one environment; --all-envs and --out render all")
+    if out and not all_envs:
+        raise click.UsageError("--out needs --all-envs")
     kube = _kube_version(kube_version)
     registry = _registry(definition_dirs)
-    result = build_documents(_read_documents(paths), registry, kube_version=kube)
-    for warning in result.warnings:
+    units = read_units(paths)
+    if env:
+        result = _one_environment(units, registry, env, kube)
+        _warn(result.warnings)
+        click.echo(_format(result.manifests, output), nl=False)
+        return
+    previews = environments.build_every_environment(units, registry, kube_version=kube)
+    for preview in previews:
+        _warn(preview.build.warnings)
+    if out:
+        files = environments.preview_files(previews)
+        write_tree(Path(out), files)
+        click.echo(f"wrote {len(files)} file(s) for {len(previews)} environment(s) to {out}")
+        return
+    click.echo(_format_previews(previews, output), nl=False)
+
+
+def _one_environment(
+    units: Sequence[Unit], registry: Registry, env: str, kube: tuple[int, int]
+) -> Build:
+    from engine import environments
+    from engine.workspace import read_environment_file
+
+    path = Path(env)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        explicit = read_environment_file(path)
+        return environments.build_environment(
+            units, registry, explicit.name, explicit=explicit, kube_version=kube
+        )
+    environments.check_environment_name(units, env)
+    return environments.build_environment(units, registry, env, kube_version=kube)
+
+
+def _warn(warnings: Iterable[str]) -> None:
+    for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    text = dump_json(result.manifests) if output == "json" else dump_yaml(result.manifests)
-    click.echo(text, nl=False)
+
+
+def _format(manifests: Sequence[Manifest], output: str, heading: str = "") -> str:
+    from engine.model import dump_json, dump_yaml
+
+    return dump_json(manifests) if output == "json" else dump_yaml(manifests, heading=heading)
+
+
+def _format_previews(previews: Sequence[Preview], output: str) -> str:
+    """One section per environment, headed by its name (no heading without environments)."""
+    if len(previews) == 1 and not previews[0].name:
+        return _format(previews[0].build.manifests, output)
+    if output == "json":
+        body = {p.name: [m.object for m in p.build.manifests] for p in previews}
+        return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    return "".join(
+        f"# Environment: {p.name}\n" + _format(p.build.manifests, output, heading=p.name)
+        for p in previews
+    )
 
 
 @main.command()

@@ -9,6 +9,7 @@ KubeVela's label and naming contract. No file, network or clock access happens h
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -98,14 +99,14 @@ def check_dependencies(app: Application) -> None:
                 raise BuildError(
                     f"component {component.name!r} depends on unknown component {dep!r}"
                     + _did_you_mean(dep, names),
-                    location=app.locate(component.path + ("dependsOn", i)),
+                    location=app.locate(component.path + ("dependsOn", i), component),
                 )
     cycle = _find_cycle({c.name: c.depends_on for c in app.components})
     if cycle:
         first = app.component(cycle[0])
         raise BuildError(
             "dependsOn cycle: " + " -> ".join(cycle),
-            location=app.locate(first.path + ("dependsOn",)) if first else None,
+            location=app.locate(first.path + ("dependsOn",), first) if first else None,
         )
 
 
@@ -137,9 +138,9 @@ def _find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
 
 def check_unique(manifests: Iterable[Manifest]) -> None:
     """No two manifests are the same object (group, kind, namespace, name)."""
-    seen: dict[tuple[str, str, str, str], Manifest] = {}
+    seen: dict[tuple[str, str, str, str, str], Manifest] = {}
     for manifest in manifests:
-        key = manifest.id.key()
+        key = manifest.key()
         if key in seen:
             first = seen[key]
             raise BuildError(
@@ -160,7 +161,13 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
 
 
 def _definition(
-    app: Application, registry: Registry, kind: Kind, type_: str, path: YamlPath
+    app: Application,
+    registry: Registry,
+    kind: Kind,
+    type_: str,
+    path: YamlPath,
+    component: Component,
+    trait: Trait | None = None,
 ) -> Definition:
     definition = registry.get(kind, type_)
     if definition is None:
@@ -168,7 +175,7 @@ def _definition(
         raise BuildError(
             f"unknown {kind} type {type_!r}{_did_you_mean(type_, known)} "
             f"(known: {', '.join(known)}; add your own with -d DIR)",
-            location=app.locate(path + ("type",)),
+            location=app.locate(path + ("type",), component, trait),
         )
     return definition
 
@@ -202,9 +209,10 @@ def _component_manifests(
     kube: tuple[int, int],
     warnings: list[str],
 ) -> list[Manifest]:
-    cdef = _definition(app, registry, "component", component.type, component.path)
-    where = app.locate(component.path)
-    params = prepare(cdef, component.properties, app.locate, component.path + ("properties",))
+    cdef = _definition(app, registry, "component", component.type, component.path, component)
+    locate = functools.partial(app.locate, component=component)
+    where = locate(component.path)
+    params = prepare(cdef, component.properties, locate, component.path + ("properties",))
     context = _context(app, component, kube)
     rendered = render(registry, cdef, params, context, where=where)
     warnings.extend(rendered.warnings)
@@ -218,7 +226,7 @@ def _component_manifests(
         ],
     )
     traits = [
-        (trait, _definition(app, registry, "trait", trait.type, trait.path))
+        (trait, _definition(app, registry, "trait", trait.type, trait.path, component, trait))
         for trait in component.traits
     ]
     _check_traits(app, component, cdef, state.workload, traits)
@@ -241,14 +249,14 @@ def _check_traits(
                 f"trait {trait.type!r} does not apply to component {component.name!r} of type "
                 f"{component.type!r} (workload {workload_type_of(workload)}); "
                 f"it applies to: {', '.join(tdef.applies_to)}",
-                location=app.locate(trait.path + ("type",)),
+                location=app.locate(trait.path + ("type",), component, trait),
             )
         for other, _ in traits:
             if other is not trait and other.type in tdef.conflicts_with:
                 raise BuildError(
                     f"trait {trait.type!r} conflicts with trait {other.type!r} "
                     f"on component {component.name!r}",
-                    location=app.locate(trait.path + ("type",)),
+                    location=app.locate(trait.path + ("type",), component, trait),
                 )
 
 
@@ -274,8 +282,9 @@ def _apply_trait(
     tdef: Definition,
     base_context: Mapping[str, Any],
 ) -> tuple[str, ...]:
-    where = app.locate(trait.path)
-    params = prepare(tdef, trait.properties, app.locate, trait.path + ("properties",))
+    locate = functools.partial(app.locate, component=component, trait=trait)
+    where = locate(trait.path)
+    params = prepare(tdef, trait.properties, locate, trait.path + ("properties",))
     context = {
         **base_context,
         "output": state.workload,

@@ -27,6 +27,11 @@ def builtin_definitions_dir() -> Path:
     return data_root() / "definitions"
 
 
+def schema_dir() -> Path:
+    """The folder of the engine's own JSON Schemas."""
+    return data_root() / "schemas"
+
+
 def schema_file(name: str) -> Path:
     """The path of a bundled JSON Schema, e.g. ``application``."""
     return data_root() / "schemas" / f"{name}.schema.json"

@@ -5,12 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from syrupy.assertion import SnapshotAssertion
 
+from cli import main
 from engine.definitions import Registry
-from tests.conftest import EXAMPLES, objects, render_text
+from tests.conftest import EXAMPLES, ROOT, objects
 
-FILES = sorted(p for p in EXAMPLES.rglob("*.yaml") if "environments" not in p.parts)
+FILES = sorted(
+    p
+    for p in EXAMPLES.rglob("*.yaml")
+    if p.parent.name != "environments" and "patches" not in p.parts
+)
 
 
 def _id(path: Path) -> str:
@@ -18,11 +24,14 @@ def _id(path: Path) -> str:
 
 
 @pytest.mark.parametrize("path", FILES, ids=_id)
-def test_golden(path: Path, registry: Registry, golden: SnapshotAssertion) -> None:
-    text = path.read_text()
-    rendered = render_text(text, registry, file=str(path.relative_to(EXAMPLES.parent)))
-    assert rendered == render_text(text, registry, file=str(path.relative_to(EXAMPLES.parent)))
-    assert rendered == golden
+def test_golden(path: Path, golden: SnapshotAssertion, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``sailplan render <example>`` prints: every environment, twice the same."""
+    monkeypatch.chdir(ROOT)
+    relative = str(path.relative_to(ROOT))
+    first = CliRunner().invoke(main, ["render", relative])
+    assert first.exit_code == 0, first.output
+    assert first.stdout == CliRunner().invoke(main, ["render", relative]).stdout
+    assert first.stdout == golden
 
 
 def test_seed_app_renders_what_the_kubevela_controller_creates(registry: Registry) -> None:

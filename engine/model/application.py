@@ -27,6 +27,8 @@ class Trait:
     type: str
     properties: Mapping[str, Any]
     path: YamlPath
+    #: The document the trait came from, if not its component's (an override added it).
+    source: Source | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +41,9 @@ class Component:
     traits: tuple[Trait, ...]
     depends_on: tuple[str, ...]
     path: YamlPath
+    #: The document the component (and its traits) came from, if not the Application's
+    #: own: an override in an Environment file can add or replace components.
+    source: Source | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,9 +81,16 @@ class Application:
     steps: tuple[Step, ...]
     source: Source
 
-    def locate(self, path: YamlPath) -> SourceLocation:
-        """Where ``path`` is in the file this Application came from."""
-        return self.source.locate(path)
+    def locate(
+        self, path: YamlPath, component: Component | None = None, trait: Trait | None = None
+    ) -> SourceLocation:
+        """Where ``path`` is: in the trait's or component's own document, else the app's."""
+        source = (
+            (trait.source if trait else None)
+            or (component.source if component else None)
+            or self.source
+        )
+        return source.locate(path)
 
     def component(self, name: str) -> Component | None:
         """The component called ``name``, if any."""

@@ -42,6 +42,12 @@ class Manifest:
     object: dict[str, Any]
     source: str
     location: SourceLocation | None = None
+    #: The cluster the object goes to, when an environment places it in several.
+    cluster: str = ""
+
+    def key(self) -> tuple[str, str, str, str, str]:
+        """What must be unique within one environment: cluster and object identity."""
+        return (self.cluster, *self.id.key())
 
     @property
     def id(self) -> ResourceId:

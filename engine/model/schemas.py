@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 import jsonschema.exceptions
 import jsonschema.validators
+import referencing
 
 from engine import data
 from engine.errors import SchemaError, SourceLocation
@@ -29,14 +30,18 @@ _ANNOTATIONS = frozenset({"description", "title", "default", "examples", "deprec
 _LITERALS = frozenset({"enum", "const", "default", "examples"})
 
 
-def compile_schema(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+def compile_schema(
+    schema: Mapping[str, Any], registry: referencing.Registry[Any] | None = None
+) -> jsonschema.protocols.Validator:
     """A validator for ``schema`` (its ``$schema`` picks the draft; 2020-12 by default).
 
     Local ``$ref``s are inlined first: resolving them at every validation is most of
     jsonschema's cost, and definition schemas use them heavily.
     """
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    return cls(inline_refs(schema))
+    if registry is None:
+        return cls(inline_refs(schema))
+    return cls(inline_refs(schema), registry=registry)
 
 
 def inline_refs(schema: Any, root: Any = None, seen: tuple[str, ...] = ()) -> Any:
@@ -75,11 +80,32 @@ def _pointer(root: Any, ref: str) -> Any:
     return target
 
 
+def _document(name: str) -> dict[str, Any]:
+    with open(data.schema_file(name), encoding="utf-8") as fh:
+        document: dict[str, Any] = json.load(fh)
+    return document
+
+
+@functools.cache
+def _bundled_registry() -> referencing.Registry[Any]:
+    """Every bundled schema by its ``$id``, so they can refer to each other."""
+    documents = [_document(path.name.split(".")[0]) for path in data.schema_dir().glob("*.json")]
+    return referencing.Registry().with_resources(
+        (doc["$id"], referencing.Resource.from_contents(doc)) for doc in documents
+    )
+
+
 @functools.cache
 def bundled(name: str) -> jsonschema.protocols.Validator:
     """The compiled validator of one of the engine's own schemas (``schemas/``)."""
-    with open(data.schema_file(name), encoding="utf-8") as fh:
-        return compile_schema(json.load(fh))
+    return compile_schema(_document(name), _bundled_registry())
+
+
+@functools.cache
+def bundled_part(name: str, part: str) -> jsonschema.protocols.Validator:
+    """The validator of one ``$defs`` entry of a bundled schema, e.g. policies/topology."""
+    document = _document(name)
+    return compile_schema({**document, "$ref": f"#/$defs/{part}"}, _bundled_registry())
 
 
 def check(

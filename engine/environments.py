@@ -1,0 +1,251 @@
+"""What each environment gets: Applications and plain manifests built per environment.
+
+Inputs are grouped into units, one per folder: the Applications and plain manifests of
+the folder and the Environment files in its ``environments/`` subfolder. An
+environment of a unit is one its Applications' policies define or one of its files
+(a file extends the policy environment of the same name). Building one environment:
+
+1. each Application that has environments uses the selected one: overrides first,
+   then rendering, then its placements force their namespace onto every object;
+   Applications without environments render as they are;
+2. plain manifests pass through;
+3. the environment's overlay (kustomize-style transforms and patches) applies to
+   every object of the unit;
+4. no two objects may collide.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import PurePath
+
+from engine.build import DEFAULT_KUBE_VERSION, Build, build, check_unique, plain_manifest
+from engine.definitions import Registry
+from engine.errors import BuildError
+from engine.model import (
+    Application,
+    Document,
+    Manifest,
+    is_application,
+    parse_application,
+    to_yaml,
+)
+from engine.model.envfiles import combine
+from engine.model.environment import LOCAL_CLUSTER, Environment, Placement
+from engine.model.policies import environments as policy_environments
+from engine.patch.overrides import apply_overrides
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """Documents delivered together, and the Environment files beside them."""
+
+    documents: tuple[Document, ...]
+    env_files: tuple[Environment, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Preview:
+    """The build of one named environment (``name`` is empty for "no environments")."""
+
+    name: str
+    build: Build
+
+
+def environments_of(app: Application, env_files: Sequence[Environment]) -> tuple[Environment, ...]:
+    """The policy environments of ``app``, extended or joined by environment files."""
+    out: list[Environment] = []
+    for env in policy_environments(app):
+        extension = next((f for f in env_files if env.answers_to(f.name)), None)
+        out.append(combine(env, extension) if extension else env)
+    out.extend(f for f in env_files if not any(e.answers_to(f.name) for e in out))
+    return tuple(out)
+
+
+def environment_names(units: Sequence[Unit]) -> list[str]:
+    """Every environment name, in the order first seen."""
+    names: dict[str, None] = {}
+    for unit in units:
+        for app in _applications(unit):
+            names.update((e.name, None) for e in environments_of(app, unit.env_files))
+        names.update((e.name, None) for e in unit.env_files)
+    return list(names)
+
+
+def build_environment(
+    units: Sequence[Unit],
+    registry: Registry,
+    name: str | None,
+    *,
+    explicit: Environment | None = None,
+    kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
+    strict: bool = True,
+) -> Build:
+    """Everything environment ``name`` gets (``None``: no environment at all).
+
+    ``explicit`` is an environment given by file, applying to every unit. With
+    ``strict``, an Application that has environments but not this one is an error
+    naming the ones it has; otherwise it is left out.
+    """
+    manifests: list[Manifest] = []
+    warnings: list[str] = []
+    for unit in units:
+        result = _build_unit(unit, registry, name, explicit, kube_version, strict)
+        manifests.extend(result.manifests)
+        warnings.extend(result.warnings)
+    check_unique(manifests)
+    return Build(tuple(manifests), tuple(warnings))
+
+
+def build_every_environment(
+    units: Sequence[Unit],
+    registry: Registry,
+    *,
+    kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
+) -> list[Preview]:
+    """One preview per environment, or a single unnamed one when there are none."""
+    names = environment_names(units)
+    if not names:
+        return [Preview("", build_environment(units, registry, None, kube_version=kube_version))]
+    return [
+        Preview(n, build_environment(units, registry, n, kube_version=kube_version, strict=False))
+        for n in names
+    ]
+
+
+def _applications(unit: Unit) -> list[Application]:
+    return [parse_application(d) for d in unit.documents if is_application(d.data)]
+
+
+def _build_unit(
+    unit: Unit,
+    registry: Registry,
+    name: str | None,
+    explicit: Environment | None,
+    kube_version: tuple[int, int],
+    strict: bool,
+) -> Build:
+    manifests: list[Manifest] = []
+    warnings: list[str] = []
+    overlay_env = explicit or next((f for f in unit.env_files if name and f.answers_to(name)), None)
+    for doc in unit.documents:
+        if not is_application(doc.data):
+            manifests.append(plain_manifest(doc))
+            continue
+        app = parse_application(doc)
+        env = explicit or _select(app, unit.env_files, name, strict)
+        if env is _SKIP:
+            continue
+        result = _build_app(app, registry, env, kube_version)
+        manifests.extend(result.manifests)
+        warnings.extend(result.warnings)
+        overlay_env = overlay_env or env
+    if overlay_env is not None and not overlay_env.overlay.is_empty():
+        return _overlaid(manifests, overlay_env, warnings)
+    return Build(tuple(manifests), tuple(warnings))
+
+
+_SKIP = Environment(name="")
+
+
+def _select(
+    app: Application, env_files: Sequence[Environment], name: str | None, strict: bool
+) -> Environment | None:
+    envs = environments_of(app, env_files)
+    if name is None or not envs:
+        return None
+    found = next((e for e in envs if e.answers_to(name)), None)
+    if found is not None:
+        return found
+    if not strict:
+        return _SKIP
+    known = ", ".join(e.name + (f" ({', '.join(e.aliases)})" if e.aliases else "") for e in envs)
+    raise BuildError(
+        f"application {app.name!r} has no environment {name!r}; it has: {known}",
+        location=app.locate(()),
+    )
+
+
+def _build_app(
+    app: Application, registry: Registry, env: Environment | None, kube: tuple[int, int]
+) -> Build:
+    if env is None:
+        return build(app, registry, kube_version=kube)
+    result = build(apply_overrides(app, env.overrides), registry, kube_version=kube)
+    placed = [
+        _placed(m, p, len(env.placements) > 1) for p in env.placements for m in result.manifests
+    ]
+    return Build(tuple(placed), result.warnings)
+
+
+def _placed(manifest: Manifest, placement: Placement, several: bool) -> Manifest:
+    """The manifest in its placement: namespace forced (not on Namespaces), cluster noted."""
+    obj = manifest.object
+    if placement.namespace and not (
+        obj.get("apiVersion") == "v1" and obj.get("kind") == "Namespace"
+    ):
+        obj = {**obj, "metadata": {**(obj.get("metadata") or {}), "namespace": placement.namespace}}
+    source = f"{manifest.source} @ {placement.cluster}" if several else manifest.source
+    return dataclasses.replace(manifest, object=obj, source=source, cluster=placement.cluster)
+
+
+def _overlaid(manifests: list[Manifest], env: Environment, warnings: list[str]) -> Build:
+    from engine.patch.overlays import apply_overlay  # loaded only when an overlay is used
+
+    result = apply_overlay([m.object for m in manifests], env.overlay)
+    kept = [manifests[i] for i in result.kept]
+    out = [dataclasses.replace(m, object=obj) for m, obj in zip(kept, result.objects, strict=True)]
+    notes = [f"environment {env.name} ({env.source}): {w}" for w in result.warnings]
+    return Build(tuple(out), (*warnings, *notes))
+
+
+def known_environments(units: Sequence[Unit]) -> list[Environment]:
+    """Every environment of every unit, one per name (the first seen)."""
+    found: dict[str, Environment] = {}
+    for unit in units:
+        for app in _applications(unit):
+            for env in environments_of(app, unit.env_files):
+                found.setdefault(env.name, env)
+        for env in unit.env_files:
+            found.setdefault(env.name, env)
+    return list(found.values())
+
+
+def check_environment_name(units: Sequence[Unit], name: str) -> None:
+    """An error listing the known environments when none answers to ``name``."""
+    known = known_environments(units)
+    if any(env.answers_to(name) for env in known):
+        return
+    listed = ", ".join(
+        env.name + (f" (also {', '.join(env.aliases)})" if env.aliases else "") for env in known
+    )
+    raise BuildError(
+        f"unknown environment {name!r}; "
+        + (f"known environments: {listed}" if known else "no environments are defined")
+    )
+
+
+def preview_files(previews: Sequence[Preview]) -> dict[str, str]:
+    """``<env>/<app>/<kind>-<name>.yaml`` for every manifest of every preview."""
+    files: dict[str, str] = {}
+    for preview in previews:
+        for manifest in preview.build.manifests:
+            path = _file_name(preview.name or "default", manifest, files)
+            files[path] = to_yaml(manifest.object)
+    return files
+
+
+def _file_name(env: str, manifest: Manifest, taken: Mapping[str, str]) -> str:
+    source = manifest.source
+    owner = PurePath(source).stem if source.endswith(YAML_ENDINGS) else source.split("/")[0]
+    remote = manifest.cluster not in ("", LOCAL_CLUSTER)
+    folder = f"{env}/{owner}" + (f"/{manifest.cluster}" if remote else "")
+    ident = manifest.id
+    path = f"{folder}/{ident.kind.lower()}-{ident.name}.yaml"
+    if path in taken:
+        path = f"{folder}/{ident.kind.lower()}-{ident.namespace}-{ident.name}.yaml"
+    return path
+
+
+YAML_ENDINGS = (".yaml", ".yml")

@@ -1,0 +1,169 @@
+"""Reading inputs from disk: the file-system edge of ``render`` and ``diff``.
+
+Paths (files, folders, ``-`` for stdin) become units: the documents of one folder and
+the Environment files of its ``environments/`` subfolder. Files an Environment refers
+to (``patches[].path``) are read relative to the Environment file and must stay inside
+the unit's folder, as kustomize's default load restrictor demands.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from engine.environments import Unit
+from engine.errors import InputError, SourceLocation
+from engine.model import Document, load_documents
+from engine.model.envfiles import is_environment, parse_environment
+from engine.model.environment import Environment
+
+YAML_SUFFIXES = (".yaml", ".yml")
+ENVIRONMENTS = "environments"
+STDIN = "-"
+
+
+def input_files(paths: Iterable[str]) -> list[Path]:
+    """Every YAML file named or found (recursively, hidden ones skipped) under ``paths``."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if raw == STDIN:
+            files.append(path)
+        elif path.is_dir():
+            files.extend(_yaml_files(path))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError("no such file or directory", location=SourceLocation(raw))
+    return files
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.suffix in YAML_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    ]
+
+
+def read_text(path: Path) -> str:
+    """A file's text (``-``: stdin), as UTF-8, with a located error when it can't be read."""
+    name = "<stdin>" if str(path) == STDIN else str(path)
+    try:
+        raw = sys.stdin.buffer.read() if name == "<stdin>" else path.read_bytes()
+        return raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", location=SourceLocation(name)) from None
+
+
+def read_documents(paths: Iterable[str]) -> list[Document]:
+    """Every document of every input file, in order."""
+    documents: list[Document] = []
+    for path in input_files(paths):
+        name = "<stdin>" if str(path) == STDIN else str(path)
+        documents.extend(load_documents(read_text(path), name))
+    return documents
+
+
+def read_units(paths: Iterable[str]) -> list[Unit]:
+    """The inputs grouped by folder, each with the Environment files beside it."""
+    folders: dict[Path, list[Document]] = {}
+    env_docs: dict[Path, list[tuple[Path, Document]]] = {}
+    for path in input_files(paths):
+        name = "<stdin>" if str(path) == STDIN else str(path)
+        folder = _unit_folder(path)
+        folders.setdefault(folder, [])
+        for doc in load_documents(read_text(path), name):
+            if is_environment(doc.data):
+                env_docs.setdefault(folder, []).append((path, doc))
+            else:
+                folders[folder].append(doc)
+    units = []
+    for folder, docs in folders.items():
+        found = env_docs.get(folder) or _discover(folder)
+        units.append(Unit(tuple(docs), tuple(_environment(p, d, folder) for p, d in found)))
+    return units
+
+
+def _unit_folder(path: Path) -> Path:
+    if str(path) == STDIN:
+        return Path("<stdin>")
+    folder = path.parent
+    return folder.parent if folder.name == ENVIRONMENTS else folder
+
+
+def _discover(folder: Path) -> list[tuple[Path, Document]]:
+    env_folder = folder / ENVIRONMENTS
+    found: list[tuple[Path, Document]] = []
+    for path in _yaml_files(env_folder) if env_folder.is_dir() else []:
+        found.extend((path, d) for d in load_documents(read_text(path), str(path)))
+    return [(p, d) for p, d in found if is_environment(d.data)]
+
+
+def read_environment_file(path: Path) -> Environment:
+    """An Environment given by path (``--env FILE``)."""
+    docs = [d for d in load_documents(read_text(path), str(path)) if is_environment(d.data)]
+    if len(docs) != 1:
+        raise InputError(
+            "expected exactly one document of kind Environment", location=SourceLocation(str(path))
+        )
+    return _environment(path, docs[0], path.parent)
+
+
+def _environment(path: Path, doc: Document, root: Path) -> Environment:
+    return parse_environment(doc, _reader(path.parent, root), default_name=path.stem)
+
+
+def _reader(base: Path, root: Path) -> Callable[[str], str]:
+    """Reads files relative to ``base``, refusing any outside ``root``."""
+
+    def read(relative: str) -> str:
+        target = (base / relative).resolve()
+        if not target.is_relative_to(root.resolve()):
+            raise InputError(
+                f"{relative!r} is outside {root}: patch files must stay inside the folder",
+                location=SourceLocation(str(base / relative)),
+            )
+        return read_text(target)
+
+    return read
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> None:
+    """Replace folder ``root`` with exactly ``files`` (relative path -> text), atomically.
+
+    The tree is written beside ``root`` first and swapped in by renames, so a reader
+    sees the old tree or the new one, never half of one; on failure nothing changes.
+    """
+    root = root.resolve()
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    try:
+        for relative, text in files.items():
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        _swap(staging, root)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap(staging: Path, root: Path) -> None:
+    if not root.exists():
+        os.rename(staging, root)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{root.name}.old.", dir=root.parent))
+    os.rename(root, retired / root.name)
+    try:
+        os.rename(staging, root)
+    except OSError:
+        os.rename(retired / root.name, root)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,42 @@
+"""The file-system edge: units by folder, environment files, atomic output trees."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InputError
+from engine.workspace import read_units, write_tree
+
+
+def test_write_tree_replaces_the_folder_whole(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    write_tree(out, {"a/x.yaml": "x: 1\n", "b.yaml": "b\n"})
+    write_tree(out, {"c.yaml": "c\n"})
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["c.yaml"]
+    assert sorted(os.listdir(tmp_path)) == ["build"]
+
+
+def test_a_failed_write_leaves_the_old_tree(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    write_tree(out, {"keep.yaml": "k\n"})
+    with pytest.raises(OSError):
+        write_tree(out, {"ok.yaml": "1\n", "ok.yaml/below": "clash\n"})
+    assert (out / "keep.yaml").read_text() == "k\n"
+    assert sorted(os.listdir(tmp_path)) == ["build"]
+
+
+def test_units_group_files_by_folder(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for name in ("a/one.yaml", "a/two.yaml", "b/three.yaml"):
+        (tmp_path / name).write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    units = read_units([str(tmp_path)])
+    assert [len(u.documents) for u in units] == [2, 1]
+
+
+def test_missing_input_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file or directory"):
+        read_units([str(tmp_path / "nope.yaml")])
