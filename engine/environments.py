@@ -34,6 +34,7 @@ from engine.model import (
 from engine.model.envfiles import combine
 from engine.model.environment import LOCAL_CLUSTER, Environment, Placement
 from engine.model.policies import environments as policy_environments
+from engine.patch import contract
 from engine.patch.overrides import apply_overrides
 
 
@@ -180,11 +181,9 @@ def _build_app(
 
 
 def _placed(manifest: Manifest, placement: Placement, several: bool) -> Manifest:
-    """The manifest in its placement: namespace forced (not on Namespaces), cluster noted."""
+    """The manifest in its placement: namespace forced (not on cluster-scoped kinds)."""
     obj = manifest.object
-    if placement.namespace and not (
-        obj.get("apiVersion") == "v1" and obj.get("kind") == "Namespace"
-    ):
+    if placement.namespace and not contract.cluster_scoped(obj):
         obj = {**obj, "metadata": {**(obj.get("metadata") or {}), "namespace": placement.namespace}}
     source = f"{manifest.source} @ {placement.cluster}" if several else manifest.source
     return dataclasses.replace(manifest, object=obj, source=source, cluster=placement.cluster)

@@ -16,6 +16,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from engine.patch._ids import is_cluster_scoped
+
 AUXILIARY = "AuxiliaryWorkload"
 FILTER_LABEL_KEYS = "filter.oam.dev/label-keys"
 FILTER_ANNOTATION_KEYS = "filter.oam.dev/annotation-keys"
@@ -110,9 +112,21 @@ def _common_labels(app: AppContext, component: str) -> dict[str, str]:
 def _finish(obj: dict[str, Any], app: AppContext, component: str) -> dict[str, Any]:
     out = _with_labels(obj, _common_labels(app, component))
     out = _with_annotations(out, app.annotations)
-    if not _meta(out).get("namespace") and not _is_namespace(out):
+    if cluster_scoped(out):
+        out = _with_meta(out, {k: v for k, v in _meta(out).items() if k != "namespace"})
+    elif not _meta(out).get("namespace"):
         out = _with_meta(out, {**_meta(out), "namespace": app.namespace})
     return _ordered(out)
+
+
+def cluster_scoped(obj: Mapping[str, Any]) -> bool:
+    """Whether the object is of a built-in cluster-scoped kind (these get no namespace).
+
+    KubeVela sets the namespace on every rendered object and clears it again for
+    cluster-scoped ones before applying them; the result is what is shown here.
+    """
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    return is_cluster_scoped(group, str(obj.get("kind", "")))
 
 
 def _with_annotations(obj: dict[str, Any], app_annotations: Mapping[str, str]) -> dict[str, Any]:
@@ -156,10 +170,6 @@ def _with_meta(obj: Mapping[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     head = {k: obj[k] for k in ("apiVersion", "kind") if k in obj}
     rest = {k: v for k, v in obj.items() if k not in head and k != "metadata"}
     return {**head, "metadata": meta, **rest}
-
-
-def _is_namespace(obj: Mapping[str, Any]) -> bool:
-    return obj.get("apiVersion") == "v1" and obj.get("kind") == "Namespace"
 
 
 def _split(value: str | None) -> list[str]:

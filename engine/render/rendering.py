@@ -18,7 +18,7 @@ import jinja2
 from engine.definitions import Definition, Registry
 from engine.errors import DefinitionError, InputError, SourceLocation, TemplateError
 from engine.model import load_yaml
-from engine.render.templates import TemplateFailure, compile_template
+from engine.render.templates import TemplateFailure, YamlText, compile_template
 
 ALLOWED_KEYS = {
     "component": frozenset({"output", "outputs"}),
@@ -84,9 +84,9 @@ def _run(
     where: SourceLocation | None,
     warnings: list[str],
 ) -> str:
-    def warn(message: str) -> str:
+    def warn(message: str) -> YamlText:
         warnings.append(str(message))
-        return ""
+        return YamlText("")
 
     try:
         return template.render(parameter=parameter, context=context, warn=warn)

@@ -140,7 +140,8 @@ def test_tojson_and_toyaml_filters(harness: Harness) -> None:
     assert obj["binaryData"] == {"k": "a\nb", "j": [1, 2]}
 
 
-def test_warn_collects_warnings(harness: Harness) -> None:
-    harness.component("cm", '{% set _ = warn("careful") %}\n' + CONFIGMAP)
+@pytest.mark.parametrize("call", ['{% set _ = warn("careful") %}', '{{ warn("careful") }}'])
+def test_warn_collects_warnings(harness: Harness, call: str) -> None:
+    harness.component("cm", call + "\n" + CONFIGMAP)
     result = harness.build(one_component('"v"'))
     assert result.warnings == ("app.yaml:7: spec.components[0]: careful (component cm)",)
