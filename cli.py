@@ -23,6 +23,7 @@ from engine import __version__
 if TYPE_CHECKING:
     from engine.build import Build
     from engine.definitions import Definition, Registry
+    from engine.diff import Report
     from engine.environments import Preview, Unit
     from engine.model import Document, Manifest
 
@@ -209,8 +210,16 @@ def _format_previews(previews: Sequence[Preview], output: str) -> str:
 @click.argument("paths", nargs=-1, required=True)
 @_definition_dirs
 @_kube
-def validate(paths: tuple[str, ...], definition_dirs: tuple[str, ...], kube_version: str) -> None:
-    """Check Applications: schemas, properties, templates, duplicates."""
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also check the objects against the Kubernetes schemas of --kube-version "
+    "(needs sailplan[validate]).",
+)
+def validate(
+    paths: tuple[str, ...], definition_dirs: tuple[str, ...], kube_version: str, strict: bool
+) -> None:
+    """Check Applications: schemas, properties, templates, duplicates (--strict: Kubernetes)."""
     from engine.build import build_documents
     from engine.errors import SailplanError
     from engine.model import is_application
@@ -232,6 +241,8 @@ def validate(paths: tuple[str, ...], definition_dirs: tuple[str, ...], kube_vers
             result = build_documents(documents, registry, kube_version=kube)
         except SailplanError as exc:
             errors.append(str(exc))
+    if strict and not errors:
+        errors.extend(_kube_errors(result.manifests, kube))
     for error in errors:
         click.echo(f"error: {error}", err=True)
     if errors:
@@ -299,6 +310,419 @@ def format_table(rows: Sequence[Sequence[str]]) -> str:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+# -- definition authoring: def init / validate / render / doc --------------------------
+
+if TYPE_CHECKING:
+    from engine.authoring.examples import Located
+    from engine.kubeschemas import KubeReport
+
+
+@def_group.command("init")
+@click.argument("name")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["component", "trait"]),
+    required=True,
+    help="A component (renders a Deployment) or a trait (patches the workload, adds an output).",
+)
+@click.option(
+    "--dir",
+    "parent",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to create the NAME/ folder.",
+)
+def def_init(name: str, kind: str, parent: str) -> None:
+    """Create a working definition folder NAME/ to start from."""
+    from engine.authoring.scaffold import name_problem, scaffold
+    from engine.errors import InputError, SourceLocation
+
+    problem = name_problem(name)
+    if problem:
+        raise click.BadParameter(problem, param_hint="NAME")
+    folder = Path(parent) / name
+    if folder.exists():
+        raise InputError(
+            "already exists; choose another name or --dir (nothing was written)",
+            location=SourceLocation(str(folder)),
+        )
+    files = scaffold(name, kind)
+    try:
+        for relative, text in files.items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc}", location=SourceLocation(str(folder))) from None
+    click.echo(f"created {kind} definition {name!r} in {folder}/:")
+    for relative in files:
+        click.echo(f"  {folder / relative}")
+    click.echo(_next_steps(name, kind, folder))
+
+
+def _next_steps(name: str, kind: str, folder: Path) -> str:
+    example = '{"owner": "team-a"}' if kind == "trait" else '{"image": "nginx:1.27"}'
+    return (
+        "next:\n"
+        f"  sailplan def validate {folder}\n"
+        f"  sailplan def render {folder} --properties '{example}'\n"
+        f"  sailplan render app.yaml -d {folder.parent}    # an Application using type {name}"
+    )
+
+
+@def_group.command("validate")
+@click.argument("paths", nargs=-1, required=True, metavar="DIR...")
+@_definition_dirs
+@_kube
+def def_validate(
+    paths: tuple[str, ...], definition_dirs: tuple[str, ...], kube_version: str
+) -> None:
+    """Check definition folders: schema, template, examples, Kubernetes schemas.
+
+    DIR is a definition folder or a folder of them. The schema must be valid JSON
+    Schema, the template must compile and read only declared parameters, every example
+    must render, and the rendered objects must pass the Kubernetes schemas of
+    --kube-version (needs sailplan[validate]).
+    """
+    from engine.authoring.checks import check_folders, definition_folders
+
+    kube = _kube_version(kube_version)
+    folders = definition_folders(Path(p) for p in paths)
+    report = check_folders(
+        folders, kube_version=kube, extra_dirs=[Path(d) for d in definition_dirs]
+    )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    _kube_notes(report.kube)
+    problems = report.problems
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        failed = sum(1 for d in report.definitions if d.problems)
+        click.echo(f"{len(problems)} problem(s) in {failed} definition(s)", err=True)
+        sys.exit(1)
+    click.echo(
+        f"ok: {len(report.definitions)} definition(s), {report.examples} example(s), "
+        f"{report.kube.checked} object(s) valid against the Kubernetes "
+        f"{report.kube.version} schemas"
+    )
+
+
+@def_group.command("render")
+@click.argument("target", metavar="DIR|NAME")
+@click.option(
+    "-p",
+    "--properties",
+    "properties",
+    metavar="FILE|JSON",
+    help="The properties: a YAML or JSON file, '-' for stdin, or inline JSON like "
+    "'{\"replicas\": 3}'. Default: none.",
+)
+@click.option(
+    "--trait-of",
+    "trait_of",
+    metavar="COMPONENT_FILE",
+    type=click.Path(dir_okay=False),
+    help="For a trait: the component to attach it to (a component, an example file or an "
+    "Application). Default: a webservice running nginx.",
+)
+@_definition_dirs
+@click.option(
+    "-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
+)
+@_kube
+def def_render(
+    target: str,
+    properties: str | None,
+    trait_of: str | None,
+    definition_dirs: tuple[str, ...],
+    output: str,
+    kube_version: str,
+) -> None:
+    """Render one definition with some properties, to see what it makes."""
+    from engine.authoring.examples import Trial, host_component, render_trial
+    from engine.model import dump_json, dump_yaml
+
+    kube = _kube_version(kube_version)
+    definition, registry = _definition_and_registry(target, definition_dirs)
+    if trait_of and definition.kind != "trait":
+        raise click.UsageError(f"--trait-of is for traits; {definition.name!r} is a component")
+    host = host_component(_located_file(trait_of)) if trait_of else None
+    trial = Trial("properties", _properties(properties), host)
+    result = render_trial(registry, definition, trial, kube_version=kube)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    manifests = result.manifests
+    click.echo(dump_json(manifests) if output == "json" else dump_yaml(manifests), nl=False)
+
+
+def _definition_and_registry(
+    target: str, definition_dirs: Sequence[str]
+) -> tuple[Definition, Registry]:
+    """The definition a DIR or NAME argument means, and a registry that holds it."""
+    from engine.authoring.examples import definition_in, definition_named
+    from engine.definitions.definition import METADATA_FILE
+
+    folder = Path(target)
+    if (folder / METADATA_FILE).is_file():
+        registry = _registry([*definition_dirs, target])
+        return definition_in(registry, folder), registry
+    registry = _registry(definition_dirs)
+    return definition_named(registry, target), registry
+
+
+def _properties(value: str | None) -> Located:
+    """The --properties of def render: inline JSON (or YAML flow), a file, or stdin."""
+    from engine.authoring.examples import located
+
+    if value is None:
+        return located("{}", "--properties")
+    if value.lstrip().startswith("{"):
+        return located(value, "--properties")
+    return _located_file(value)
+
+
+def _located_file(name: str) -> Located:
+    from engine.authoring.examples import located
+    from engine.errors import InputError, SourceLocation
+
+    label = "<stdin>" if name == "-" else name
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        return located(raw.decode("utf-8"), label)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", location=SourceLocation(label)) from None
+
+
+@def_group.command("doc")
+@click.argument("targets", nargs=-1, metavar="[DIR|NAME]...")
+@click.option(
+    "--out",
+    default="docs/reference",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The reference folder: README.md, components/NAME.md, traits/NAME.md.",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if the pages in --out are not current."
+)
+@_definition_dirs
+def def_doc(
+    targets: tuple[str, ...], out: str, check: bool, definition_dirs: tuple[str, ...]
+) -> None:
+    """Write Markdown reference pages, one per definition (default: every built-in)."""
+    from engine.authoring.reference import read_pages, reference_pages, stale_pages
+    from engine.errors import SailplanError
+
+    registry, definitions = _documented(targets, definition_dirs)
+    pages = reference_pages(registry, definitions)
+    folder = Path(out)
+    existing = read_pages(folder)
+    stale = stale_pages(pages, existing)
+    refresh = " ".join(["sailplan def doc", *targets, "--out", out])
+    if check:
+        if stale:
+            shown = ", ".join(stale[:5]) + (", ..." if len(stale) > 5 else "")
+            raise SailplanError(
+                f"{out} is stale: {len(stale)} page(s) differ ({shown}); run: {refresh}"
+            )
+        click.echo(f"ok: {len(pages)} page(s) in {out} are current")
+        return
+    _write_pages(folder, pages, [p for p in stale if p not in pages])
+    click.echo(f"wrote {len(pages)} page(s) to {out} ({len(stale)} changed)")
+
+
+def _documented(
+    targets: Sequence[str], definition_dirs: Sequence[str]
+) -> tuple[Registry, list[Definition]]:
+    """The registry and definitions ``def doc`` documents: the targets, else all."""
+    from engine.authoring.checks import definition_folders
+    from engine.authoring.examples import definition_in, definition_named
+
+    if not targets:
+        registry = _registry(definition_dirs)
+        return registry, registry.all()
+    folders = {t: definition_folders([Path(t)]) for t in targets if Path(t).is_dir()}
+    extra = [str(f) for found in folders.values() for f in found]
+    registry = _registry([*definition_dirs, *extra])
+    chosen: dict[tuple[str, str], Definition] = {}
+    for target in targets:
+        found = (
+            [definition_in(registry, f) for f in folders[target]]
+            if target in folders
+            else [definition_named(registry, target)]
+        )
+        chosen.update(((d.kind, d.name), d) for d in found)
+    return registry, list(chosen.values())
+
+
+def _write_pages(folder: Path, pages: dict[str, str], removed: Sequence[str]) -> None:
+    from engine.errors import InputError, SourceLocation
+
+    try:
+        for relative, text in pages.items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+        for relative in removed:
+            (folder / relative).unlink()
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc}", location=SourceLocation(str(folder))) from None
+
+
+def _kube_notes(report: KubeReport) -> None:
+    """Which Kubernetes schemas were used, and which objects had none (on stderr)."""
+    if report.note:
+        click.echo(f"note: {report.note}", err=True)
+    if not report.skipped:
+        return
+    counts: dict[str, int] = {}
+    for skipped in report.skipped:
+        key = f"{skipped.id.kind} ({skipped.id.api_version})"
+        counts[key] = counts.get(key, 0) + 1
+    kinds = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in sorted(counts.items()))
+    click.echo(
+        f"note: {len(report.skipped)} object(s) not checked, the Kubernetes "
+        f"{report.version} schemas have no such kind: {kinds}",
+        err=True,
+    )
+
+
+def _kube_errors(manifests: Sequence[Manifest], kube: tuple[int, int]) -> list[str]:
+    """``validate --strict``: the objects' Kubernetes schema problems, as error lines."""
+    from engine import kubeschemas
+
+    report = kubeschemas.validate(manifests, kube)
+    click.echo(
+        f"note: {report.checked} object(s) checked against the Kubernetes {report.version} schemas",
+        err=True,
+    )
+    _kube_notes(report)
+    return [
+        (f"{p.location}: " if p.location else "") + f"{p} (Kubernetes {report.version} schema)"
+        for p in report.problems
+    ]
+
+
+# -- diff: environments against each other, or the working tree against a revision ----
+
+
+@main.command("diff")
+@click.argument("paths", nargs=-1, required=True)
+@_definition_dirs
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    metavar="NAME|FILE",
+    help="Twice: compare the first environment with the second. With --base-ref: only "
+    "these environments (repeatable).",
+)
+@click.option(
+    "--base-ref",
+    metavar="REF",
+    help="Compare the paths at git revision REF with the working tree, per environment "
+    "(a pull-request preview).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines, markdown for a pull-request comment.",
+)
+@click.option("--markdown", is_flag=True, help="Same as -o markdown: a pull-request comment.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Color text output (auto: on a terminal, unless NO_COLOR is set).",
+)
+@click.option("--exit-code", is_flag=True, help="Exit 3 when anything differs.")
+@_kube
+@click.pass_context
+def diff(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    definition_dirs: tuple[str, ...],
+    envs: tuple[str, ...],
+    base_ref: str | None,
+    output: str,
+    markdown: bool,
+    color: str,
+    exit_code: bool,
+    kube_version: str,
+) -> None:
+    """Show what differs, object by object: between two environments, or what the working
+    tree changes in every environment since --base-ref. Secret values are masked."""
+    if markdown and output == "json":
+        raise click.UsageError("choose one of -o json and --markdown")
+    if base_ref is None and len(envs) != 2:
+        raise click.UsageError("give --env twice (two environments) or --base-ref REF")
+    if base_ref is not None and "-" in paths:
+        raise click.UsageError("--base-ref reads files from git, not from standard input")
+    kube = _kube_version(kube_version)
+    registry = _registry(definition_dirs)
+    if base_ref is not None:
+        report = _revision_report(paths, base_ref, envs, registry, kube)
+    else:
+        report = _environments_report(paths, envs[0], envs[1], registry, kube)
+    colored = output == "text" and not markdown and _use_color(color)
+    text = _format_report(report, "markdown" if markdown else output, colored)
+    click.echo(text, nl=False, color=colored or None)
+    if exit_code and report.differs:
+        ctx.exit(3)
+
+
+def _revision_report(
+    paths: Sequence[str],
+    ref: str,
+    envs: Sequence[str],
+    registry: Registry,
+    kube: tuple[int, int],
+) -> Report:
+    from engine.revisions import compare_with_revision
+
+    comparison = compare_with_revision(paths, ref, registry, kube_version=kube, only=envs)
+    _warn(comparison.warnings)
+    return comparison.report
+
+
+def _environments_report(
+    paths: Sequence[str], old: str, new: str, registry: Registry, kube: tuple[int, int]
+) -> Report:
+    from engine.diff import EnvironmentDiff, Report, diff_manifests
+    from engine.workspace import read_units
+
+    units = read_units(paths)
+    before = _one_environment(units, registry, old, kube)
+    after = _one_environment(units, registry, new, kube)
+    _warn(dict.fromkeys([*before.warnings, *after.warnings]))
+    found = diff_manifests(before.manifests, after.manifests, match_moved=True)
+    return Report(old, new, (EnvironmentDiff(old, new, found),))
+
+
+def _format_report(report: Report, output: str, color: bool) -> str:
+    from engine.diff import format_json, format_markdown, format_text
+
+    if output == "json":
+        return format_json(report)
+    if output == "markdown":
+        return format_markdown(report)
+    return format_text(report, color=color)
+
+
+def _use_color(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
 if __name__ == "__main__":  # pragma: no cover

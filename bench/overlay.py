@@ -35,7 +35,7 @@ def patches(count: int) -> list[dict[str, object]]:
         smp = {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
-            "metadata": {"name": name, "labels": {"patched": "yes"}},
+            "metadata": {"name": name, "namespace": "bench", "labels": {"patched": "yes"}},
             "spec": {
                 "template": {
                     "spec": {

@@ -1,7 +1,8 @@
 """Reading inputs from disk: the file-system edge of ``render`` and ``diff``.
 
 Paths (files, folders, ``-`` for stdin) become units: the documents of one folder and
-the Environment files of its ``environments/`` subfolder. Files an Environment refers
+the Environment files of its ``environments/`` subfolder (other files there are the
+patches those files refer to, not manifests). Files an Environment refers
 to (``patches[].path``) are read relative to the Environment file and must stay inside
 the unit's folder, as kustomize's default load restrictor demands.
 """
@@ -79,10 +80,11 @@ def read_units(paths: Iterable[str]) -> list[Unit]:
         name = "<stdin>" if str(path) == STDIN else str(path)
         folder = _unit_folder(path)
         folders.setdefault(folder, [])
+        in_environments = path.parent.name == ENVIRONMENTS
         for doc in load_documents(read_text(path), name):
             if is_environment(doc.data):
                 env_docs.setdefault(folder, []).append((path, doc))
-            else:
+            elif not in_environments:  # other files there are the overlays' patches
                 folders[folder].append(doc)
     units = []
     for folder, docs in folders.items():

@@ -36,7 +36,7 @@ def parse_environment(doc: Document, read: Read, *, default_name: str) -> Enviro
     from engine.model.overlays import overlay_from_kustomize  # only when files are used
 
     try:
-        overlay = overlay_from_kustomize(data, read=read)
+        overlay = overlay_from_kustomize(data, read=read, locate=doc.source.locate)
     except InputError as exc:
         if exc.location is None:
             raise InputError(exc.message, location=doc.source.locate(())) from None

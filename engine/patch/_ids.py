@@ -16,6 +16,7 @@ It also holds the table of built-in cluster-scoped kinds: they get no namespace,
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -149,18 +150,19 @@ class Tracked:
     """An object on its way through the overlay, with the identities it had before.
 
     ``index`` is its position in the overlay's input; ``previous`` lists earlier identities,
-    oldest first, each with its effective namespace (as kustomize stores them).
+    oldest first, each with its effective namespace (as kustomize stores them). ``obj`` is
+    never changed in place (``changed`` makes a new value), so identities are computed once.
     """
 
     obj: dict[str, Any]
     index: int
     previous: tuple[ResId, ...] = ()
 
-    @property
+    @functools.cached_property
     def current(self) -> ResId:
         return ResId.of(self.obj)
 
-    @property
+    @functools.cached_property
     def original(self) -> ResId:
         """kustomize's ``OrgId``: the oldest identity."""
         return self.previous[0] if self.previous else self.current

@@ -1,0 +1,187 @@
+"""Check rendered objects against the Kubernetes OpenAPI schemas of a release.
+
+Why: a template can render YAML that parses and merges fine and is still rejected by the
+API server (``replicas: "x"``, a misspelt field). ``kubernetes-validate`` ships the JSON
+Schemas of every recent Kubernetes release, so the check runs offline. The package is
+large, so it is an optional extra (``sailplan[validate]``), imported only when a check
+runs. Its strict schemas are used, as ``kubectl apply`` validates strictly by default:
+unknown fields are errors. Kinds it has no schema for (custom resources such as Flux's)
+are reported as skipped, not failed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import importlib.resources
+from collections.abc import Iterable, Sequence
+from types import ModuleType
+from typing import Any
+
+from engine.errors import SailplanError, SourceLocation
+from engine.model import Manifest, ResourceId
+
+EXTRA = "validate"
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectProblem:
+    """One rendered object that does not match its Kubernetes schema."""
+
+    id: ResourceId
+    source: str
+    location: SourceLocation | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.id} ({self.source}): {where}{self.message}"
+
+
+@dataclasses.dataclass(frozen=True)
+class SkippedObject:
+    """A rendered object whose kind has no schema in the Kubernetes release."""
+
+    id: ResourceId
+    source: str
+
+
+@dataclasses.dataclass(frozen=True)
+class KubeReport:
+    """The outcome of checking some objects against one release's schemas."""
+
+    requested: tuple[int, int]
+    version: str
+    checked: int
+    problems: tuple[ObjectProblem, ...]
+    skipped: tuple[SkippedObject, ...]
+
+    @property
+    def note(self) -> str:
+        """Which schemas were used, when they are not exactly the ones asked for."""
+        asked = f"{self.requested[0]}.{self.requested[1]}"
+        if asked == self.version:
+            return ""
+        return f"Kubernetes {asked} schemas are not available; used the nearest, {self.version}"
+
+
+def missing_message() -> str:
+    """What to tell a user who asked for Kubernetes schema checks without the extra."""
+    return (
+        "Kubernetes schema validation needs the kubernetes-validate package: "
+        f"install sailplan[{EXTRA}] (pip install 'sailplan[{EXTRA}]')"
+    )
+
+
+def _library() -> ModuleType:
+    try:
+        return importlib.import_module("kubernetes_validate")
+    except ImportError:
+        raise SailplanError(missing_message()) from None
+
+
+def available_versions() -> list[str]:
+    """The Kubernetes minors (``"1.30"``) the installed kubernetes-validate has schemas for."""
+    utils = importlib.import_module(_library().__name__ + ".utils")
+    found = {_minor(v) for v in utils.all_versions()}
+    return sorted((v for v in found if v), key=_key)
+
+
+def nearest_version(requested: tuple[int, int], versions: Sequence[str]) -> str:
+    """The newest of ``versions`` not newer than ``requested``, else the oldest one."""
+    if not versions:
+        raise SailplanError("kubernetes-validate has no Kubernetes schemas installed")
+    ordered = sorted(versions, key=_key)
+    older = [v for v in ordered if _key(v) <= requested]
+    return older[-1] if older else ordered[0]
+
+
+def validate(manifests: Iterable[Manifest], kube_version: tuple[int, int]) -> KubeReport:
+    """Check every object of ``manifests`` against the schemas of ``kube_version``."""
+    library = _library()
+    version = nearest_version(kube_version, available_versions())
+    problems: list[ObjectProblem] = []
+    skipped: list[SkippedObject] = []
+    checked = 0
+    exact = _key(version) == kube_version
+    for manifest in manifests:
+        outcome = _check(library, manifest, version, exact=exact)
+        if isinstance(outcome, SkippedObject):
+            skipped.append(outcome)
+            continue
+        checked += 1
+        if outcome is not None:
+            problems.append(outcome)
+    return KubeReport(kube_version, version, checked, tuple(problems), tuple(skipped))
+
+
+def _check(
+    library: ModuleType, manifest: Manifest, version: str, *, exact: bool
+) -> ObjectProblem | SkippedObject | None:
+    """A problem, a skip or None (fine).
+
+    An object of a Kubernetes kind whose API version the release lacks is a problem,
+    unless the schemas are only the nearest ones: the version may exist in the release
+    asked for (``batch/v1beta1`` CronJobs before 1.21, say).
+    """
+    try:
+        library.validate(manifest.object, version, strict=True)
+    except library.SchemaNotFoundError:
+        known = _kubernetes_group(manifest.id.group) and manifest.id.kind.lower() in _kinds(version)
+        if known and exact:
+            return _problem(
+                manifest,
+                "apiVersion",
+                f"Kubernetes {version} has no {manifest.id.kind} in {manifest.id.api_version} "
+                "(removed or misspelt API version?)",
+            )
+        return SkippedObject(manifest.id, manifest.source)
+    except library.ValidationError as exc:
+        return _problem(manifest, _path(exc.path), str(exc.message))
+    except Exception as exc:  # a schema the library cannot load or resolve
+        return _problem(manifest, "", f"cannot be checked: {exc}")
+    return None
+
+
+def _kubernetes_group(group: str) -> bool:
+    """Whether an API group is Kubernetes' own (custom resource groups contain a dot)."""
+    return "." not in group or group.endswith(".k8s.io")
+
+
+@functools.cache
+def _kinds(version: str) -> frozenset[str]:
+    """The kinds (lower case) that have a schema in ``version``, from the file names.
+
+    The schema folders are named ``v<version>.0-local-strict`` and hold
+    ``<kind>[-<group>]-<version>.json``; if that layout changes, nothing is known.
+    """
+    try:
+        root = importlib.resources.files(_library().__name__) / "kubernetes-json-schema"
+        folders = [f for f in root.iterdir() if f.name.startswith(f"v{version}.")]
+        names = [n.name for f in folders if f.name.endswith("-strict") for n in f.iterdir()]
+    except OSError:
+        return frozenset()
+    return frozenset(name.split("-", 1)[0] for name in names if name.endswith(".json"))
+
+
+def _problem(manifest: Manifest, path: str, message: str) -> ObjectProblem:
+    return ObjectProblem(manifest.id, manifest.source, manifest.location, path, message)
+
+
+def _path(parts: Iterable[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out
+
+
+def _minor(version: str) -> str:
+    parts = version.lstrip("v").split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 and all(p.isdigit() for p in parts[:2]) else ""
+
+
+def _key(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")
+    return int(major), int(minor)

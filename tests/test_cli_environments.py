@@ -1,0 +1,179 @@
+"""Environments from the command line: overlay files, selection, output trees, errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from cli import main
+from tests.conftest import EXAMPLES
+
+OVERLAYS = EXAMPLES / "environments/overlays"
+POLICIES = EXAMPLES / "environments/policies/my-app.yaml"
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def objects(text: str) -> list[dict]:  # type: ignore[type-arg]
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    """A copy of the overlay example to change."""
+    shutil.copytree(OVERLAYS, tmp_path / "app")
+    return tmp_path / "app"
+
+
+def test_overlay_files_beside_the_app_are_found(app: Path) -> None:
+    result = run("render", str(app / "my-app.yaml"), "--env", "prod")
+    assert result.exit_code == 0, result.stderr
+    deployment, service, ingress = objects(result.stdout)
+    assert deployment["metadata"]["namespace"] == "prod"
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["selector"]["matchLabels"]["env"] == "prod"
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["requests"] == {"cpu": "1", "memory": "1Gi"}
+    assert service["spec"]["selector"]["env"] == "prod"
+    assert ingress["metadata"]["labels"]["env"] == "prod"
+
+
+def test_every_environment_is_rendered_under_its_heading(app: Path) -> None:
+    result = run("render", str(app))
+    assert result.exit_code == 0
+    headings = [line for line in result.stdout.splitlines() if line.startswith("# Environment")]
+    assert headings == ["# Environment: prod", "# Environment: staging"]
+
+
+def test_an_environment_file_given_by_path(app: Path, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.yaml"
+    qa.write_text(
+        "apiVersion: sailplan.dev/v1alpha1\nkind: Environment\nnamespace: qa\nnamePrefix: qa-\n"
+    )
+    result = run("render", str(app / "my-app.yaml"), "--env", str(qa))
+    assert result.exit_code == 0, result.stderr
+    names = [
+        (o["kind"], o["metadata"]["name"], o["metadata"]["namespace"])
+        for o in objects(result.stdout)
+    ]
+    assert names == [
+        ("Deployment", "qa-my-server", "qa"),
+        ("Service", "qa-my-server", "qa"),
+        ("Ingress", "qa-my-server", "qa"),
+    ]
+    ingress = objects(result.stdout)[2]
+    assert (
+        ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"]
+        == "qa-my-server"
+    )
+
+
+def test_a_file_extends_the_policy_environment_of_its_name(tmp_path: Path) -> None:
+    shutil.copy(POLICIES, tmp_path / "my-app.yaml")
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments/prod.yaml").write_text(
+        "apiVersion: sailplan.dev/v1alpha1\nkind: Environment\ncommonAnnotations: {team: web}\n"
+    )
+    result = run("render", str(tmp_path / "my-app.yaml"), "--env", "deploy-prod")
+    assert result.exit_code == 0, result.stderr
+    deployment = objects(result.stdout)[0]
+    assert deployment["metadata"]["namespace"] == "prod"
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["metadata"]["annotations"] == {"team": "web"}
+
+
+def test_all_envs_out_writes_a_tree(app: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    result = run("render", str(app), "--all-envs", "--out", str(out))
+    assert result.exit_code == 0
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*.yaml"))
+    assert files == [
+        f"{env}/my-app/{kind}-my-server.yaml"
+        for env in ("prod", "staging")
+        for kind in ("deployment", "ingress", "service")
+    ]
+
+
+def test_unknown_environment_lists_the_known_ones(app: Path) -> None:
+    result = run("render", str(app / "my-app.yaml"), "--env", "qa")
+    assert result.exit_code == 1
+    assert result.stderr == "error: unknown environment 'qa'; known environments: prod, staging\n"
+
+
+def test_a_patch_that_matches_nothing_is_a_warning(app: Path) -> None:
+    (app / "environments/prod.yaml").write_text(
+        (app / "environments/prod.yaml").read_text()
+        + "- target: {kind: Deployment, name: nope}\n  patch: '[{op: remove, path: /spec/replicas}]'\n"
+    )
+    result = run("render", str(app / "my-app.yaml"), "--env", "prod")
+    assert result.exit_code == 0
+    assert "warning: environment prod" in result.stderr
+    assert "nope" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ("[{op: test, path: /spec/replicas, value: 7}]", "does not equal"),
+        ("[{op: remove, path: /spec/nope}]", "/spec/nope"),
+    ],
+)
+def test_failing_json_patches_are_errors(app: Path, patch: str, message: str) -> None:
+    (app / "environments/prod.yaml").write_text(
+        (app / "environments/prod.yaml").read_text()
+        + f"- target: {{kind: Deployment}}\n  patch: '{patch}'\n"
+    )
+    result = run("render", str(app / "my-app.yaml"), "--env", "prod")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert "Deployment" in result.stderr
+
+
+def test_environment_file_errors_name_file_and_line(app: Path) -> None:
+    (app / "environments/staging.yaml").write_text(
+        "apiVersion: sailplan.dev/v1alpha1\nkind: Environment\nnamePrefx: x-\n"
+    )
+    result = run("render", str(app / "my-app.yaml"), "--env", "staging")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: {app / 'environments/staging.yaml'}:3: namePrefx: unknown property 'namePrefx'; "
+        "did you mean 'namePrefix'?"
+    )
+
+
+def test_patch_files_must_stay_inside_the_folder(app: Path, tmp_path: Path) -> None:
+    (tmp_path / "outside.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: my-server}\n"
+    )
+    (app / "environments/prod.yaml").write_text(
+        "apiVersion: sailplan.dev/v1alpha1\nkind: Environment\npatches:\n- path: ../../outside.yaml\n"
+    )
+    result = run("render", str(app / "my-app.yaml"), "--env", "prod")
+    assert result.exit_code == 1
+    assert "outside" in result.stderr and "must stay inside the folder" in result.stderr
+
+
+def test_plain_manifests_take_environment_patches(app: Path) -> None:
+    (app / "config.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {level: info}\n"
+    )
+    (app / "environments/prod.yaml").write_text(
+        (app / "environments/prod.yaml").read_text()
+        + "- target: {kind: ConfigMap}\n  patch: '{data: {level: warn}}'\n"
+    )
+    result = run("render", str(app), "--env", "prod")
+    assert result.exit_code == 0, result.stderr
+    config = next(o for o in objects(result.stdout) if o["kind"] == "ConfigMap")
+    assert config["metadata"] == {
+        "name": "settings",
+        "namespace": "prod",
+        "labels": {"env": "prod"},
+    }
+    assert config["data"] == {"level": "warn"}
