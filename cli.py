@@ -256,7 +256,7 @@ def validate(
 
 @main.group("def")
 def def_group() -> None:
-    """List and inspect component and trait definitions."""
+    """Inspect, write, check and document component and trait definitions."""
 
 
 @def_group.command("list")

@@ -17,6 +17,7 @@ environment of a unit is one its Applications' policies define or one of its fil
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 
@@ -44,6 +45,15 @@ class Unit:
 
     documents: tuple[Document, ...]
     env_files: tuple[Environment, ...] = ()
+
+    @functools.cached_property
+    def applications(self) -> dict[int, Application]:
+        """The Applications among the documents, by position, parsed once."""
+        return {
+            i: parse_application(doc)
+            for i, doc in enumerate(self.documents)
+            if is_application(doc.data)
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +126,7 @@ def build_every_environment(
 
 
 def _applications(unit: Unit) -> list[Application]:
-    return [parse_application(d) for d in unit.documents if is_application(d.data)]
+    return list(unit.applications.values())
 
 
 def _build_unit(
@@ -130,11 +140,11 @@ def _build_unit(
     manifests: list[Manifest] = []
     warnings: list[str] = []
     overlay_env = explicit or next((f for f in unit.env_files if name and f.answers_to(name)), None)
-    for doc in unit.documents:
+    for index, doc in enumerate(unit.documents):
         if not is_application(doc.data):
             manifests.append(plain_manifest(doc))
             continue
-        app = parse_application(doc)
+        app = unit.applications[index]
         env = explicit or _select(app, unit.env_files, name, strict)
         if env is _SKIP:
             continue

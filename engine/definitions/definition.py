@@ -81,7 +81,7 @@ class Definition:
         return inlined
 
     @functools.cached_property
-    def validator(self) -> jsonschema.protocols.Validator:
+    def validator(self) -> schemas.Compiled:
         """The compiled validator of this definition's properties."""
         return schemas.compile_schema(self.inlined_schema)
 

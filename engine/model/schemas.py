@@ -8,10 +8,11 @@ kubevela/kubevela#2463), missing ones are named.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import jsonschema
@@ -21,6 +22,7 @@ import referencing
 
 from engine import data
 from engine.errors import SchemaError, SourceLocation
+from engine.model import fastcheck
 from engine.model.paths import YamlPath
 
 Locate = Callable[[YamlPath], SourceLocation]
@@ -30,18 +32,35 @@ _ANNOTATIONS = frozenset({"description", "title", "default", "examples", "deprec
 _LITERALS = frozenset({"enum", "const", "default", "examples"})
 
 
+@dataclasses.dataclass(frozen=True)
+class Compiled:
+    """A schema ready to check: a fast yes/no test where possible, jsonschema for the rest."""
+
+    validator: jsonschema.protocols.Validator
+    fast: fastcheck.Check | None
+
+    def is_valid(self, instance: Any) -> bool:
+        if self.fast is not None:
+            return self.fast(instance)
+        return bool(self.validator.is_valid(instance))
+
+    def iter_errors(self, instance: Any) -> Iterator[jsonschema.exceptions.ValidationError]:
+        return self.validator.iter_errors(instance)
+
+
 def compile_schema(
     schema: Mapping[str, Any], registry: referencing.Registry[Any] | None = None
-) -> jsonschema.protocols.Validator:
-    """A validator for ``schema`` (its ``$schema`` picks the draft; 2020-12 by default).
+) -> Compiled:
+    """A compiled ``schema`` (its ``$schema`` picks the draft; 2020-12 by default).
 
     Local ``$ref``s are inlined first: resolving them at every validation is most of
-    jsonschema's cost, and definition schemas use them heavily.
+    jsonschema's cost, and definition schemas use them heavily. Valid input is then
+    recognised by ``fastcheck``'s compiled test; jsonschema explains invalid input.
     """
+    inlined = inline_refs(schema)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    if registry is None:
-        return cls(inline_refs(schema))
-    return cls(inline_refs(schema), registry=registry)
+    validator = cls(inlined) if registry is None else cls(inlined, registry=registry)
+    return Compiled(validator, fastcheck.compile_check(inlined))
 
 
 def inline_refs(schema: Any, root: Any = None, seen: tuple[str, ...] = ()) -> Any:
@@ -96,20 +115,20 @@ def _bundled_registry() -> referencing.Registry[Any]:
 
 
 @functools.cache
-def bundled(name: str) -> jsonschema.protocols.Validator:
+def bundled(name: str) -> Compiled:
     """The compiled validator of one of the engine's own schemas (``schemas/``)."""
     return compile_schema(_document(name), _bundled_registry())
 
 
 @functools.cache
-def bundled_part(name: str, part: str) -> jsonschema.protocols.Validator:
+def bundled_part(name: str, part: str) -> Compiled:
     """The validator of one ``$defs`` entry of a bundled schema, e.g. policies/topology."""
     document = _document(name)
     return compile_schema({**document, "$ref": f"#/$defs/{part}"}, _bundled_registry())
 
 
 def check(
-    validator: jsonschema.protocols.Validator,
+    validator: Compiled,
     instance: Any,
     locate: Locate,
     *,
