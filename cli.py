@@ -219,39 +219,42 @@ def _format_previews(previews: Sequence[Preview], output: str) -> str:
 def validate(
     paths: tuple[str, ...], definition_dirs: tuple[str, ...], kube_version: str, strict: bool
 ) -> None:
-    """Check Applications: schemas, properties, templates, duplicates (--strict: Kubernetes)."""
-    from engine.build import build_documents
+    """Check Applications in every environment: schemas, properties, templates, duplicates.
+
+    Each file is checked on its own first, so every broken file is reported; then all
+    of them together. --strict also checks the objects against the Kubernetes schemas.
+    """
+    from engine.environments import build_every_environment
     from engine.errors import SailplanError
-    from engine.model import is_application
+    from engine.workspace import read_units
 
     kube = _kube_version(kube_version)
     registry = _registry(definition_dirs)
     files = _input_files(paths)
     errors: list[str] = []
-    documents: list[Document] = []
     for path in files:
         try:
-            file_docs = _read_documents([str(path)])
-            build_documents(file_docs, registry, kube_version=kube)
-            documents.extend(file_docs)
+            build_every_environment(read_units([str(path)]), registry, kube_version=kube)
         except SailplanError as exc:
             errors.append(str(exc))
+    manifests: list[Manifest] = []
+    apps = 0
     if not errors:
         try:
-            result = build_documents(documents, registry, kube_version=kube)
+            units = read_units(paths)
+            previews = build_every_environment(units, registry, kube_version=kube)
+            manifests = [m for p in previews for m in p.build.manifests]
+            apps = sum(len(u.applications) for u in units)
         except SailplanError as exc:
             errors.append(str(exc))
     if strict and not errors:
-        errors.extend(_kube_errors(result.manifests, kube))
+        errors.extend(_kube_errors(manifests, kube))
     for error in errors:
         click.echo(f"error: {error}", err=True)
     if errors:
         click.echo(f"{len(errors)} error(s) in {len(files)} file(s)", err=True)
         sys.exit(1)
-    apps = sum(1 for d in documents if is_application(d.data))
-    click.echo(
-        f"ok: {len(files)} file(s), {apps} application(s), {len(result.manifests)} object(s)"
-    )
+    click.echo(f"ok: {len(files)} file(s), {apps} application(s), {len(manifests)} object(s)")
 
 
 @main.group("def")

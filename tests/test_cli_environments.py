@@ -177,3 +177,16 @@ def test_plain_manifests_take_environment_patches(app: Path) -> None:
         "labels": {"env": "prod"},
     }
     assert config["data"] == {"level": "warn"}
+
+
+def test_validate_checks_every_environment(app: Path) -> None:
+    assert run("validate", str(app)).stdout == "ok: 4 file(s), 1 application(s), 6 object(s)\n"
+    (app / "environments/prod.yaml").write_text(
+        (app / "environments/prod.yaml").read_text().replace("replicas: 3", "replicas: three")
+    )
+    result = run("validate", str(app))
+    assert result.exit_code == 1
+    assert (
+        f"{app / 'environments/prod.yaml'}:16: overrides[0].traits[0].properties.replicas: "
+        "'three' is not of type 'integer' (trait scaler)"
+    ) in result.stderr

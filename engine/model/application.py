@@ -21,6 +21,26 @@ DEFAULT_NAMESPACE = "default"
 
 
 @dataclasses.dataclass(frozen=True)
+class PatchOrigin:
+    """Properties an override merged into a component or trait, and where they were written."""
+
+    source: Source
+    path: YamlPath  # of the patch's ``properties``
+    properties: Mapping[str, Any]
+
+    def holds(self, path: YamlPath) -> bool:
+        """Whether the patch itself sets the value at ``path`` (relative to properties)."""
+        node: Any = self.properties
+        for seg in path:
+            in_map = isinstance(node, Mapping) and isinstance(seg, str) and seg in node
+            in_list = isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node)
+            if not (in_map or in_list):
+                return False
+            node = node[seg]
+        return True
+
+
+@dataclasses.dataclass(frozen=True)
 class Trait:
     """A trait attached to a component: a type and its properties."""
 
@@ -29,6 +49,8 @@ class Trait:
     path: YamlPath
     #: The document the trait came from, if not its component's (an override added it).
     source: Source | None = None
+    #: Override properties merged in, oldest first: errors in them are located there.
+    patches: tuple[PatchOrigin, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +66,8 @@ class Component:
     #: The document the component (and its traits) came from, if not the Application's
     #: own: an override in an Environment file can add or replace components.
     source: Source | None = None
+    #: Override properties merged in, oldest first: errors in them are located there.
+    patches: tuple[PatchOrigin, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +108,15 @@ class Application:
     def locate(
         self, path: YamlPath, component: Component | None = None, trait: Trait | None = None
     ) -> SourceLocation:
-        """Where ``path`` is: in the trait's or component's own document, else the app's."""
+        """Where ``path`` is: in an override that set it, else in the element's own document."""
+        element: Component | Trait | None = trait or component
+        if element is not None and element.patches:
+            prefix = (*element.path, "properties")
+            if path[: len(prefix)] == prefix:
+                sub = path[len(prefix) :]
+                for origin in reversed(element.patches):
+                    if origin.holds(sub):
+                        return origin.source.locate((*origin.path, *sub))
         source = (
             (trait.source if trait else None)
             or (component.source if component else None)

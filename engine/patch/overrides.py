@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.errors import BuildError
-from engine.model import Application, Component, Trait
+from engine.model import Application, Component, Source, Trait, YamlPath
+from engine.model.application import PatchOrigin
 from engine.model.environment import ComponentPatch, Override, TraitPatch
 
 _ADDABLE = re.compile("[a-z]([a-z-]{0,61}[a-z])?")
@@ -100,7 +101,16 @@ def merge_component(component: Component, patch: ComponentPatch) -> Component:
         component,
         properties=merge_properties(component.properties, patch.properties),
         traits=_merge_traits(component.traits, patch),
+        patches=component.patches + _origin(patch.properties, patch.path, patch.source),
     )
+
+
+def _origin(
+    properties: Mapping[str, Any] | None, path: YamlPath, source: Source | None
+) -> tuple[PatchOrigin, ...]:
+    if not properties or source is None:
+        return ()
+    return (PatchOrigin(source, (*path, "properties"), properties),)
 
 
 def _merge_traits(traits: Sequence[Trait], owner: ComponentPatch) -> tuple[Trait, ...]:
@@ -110,9 +120,11 @@ def _merge_traits(traits: Sequence[Trait], owner: ComponentPatch) -> tuple[Trait
         if patch.disable:
             out = [t for t in out if t.type != patch.type]
         elif present:
+            origin = _origin(patch.properties, patch.path, owner.source)
             for i in present:
                 merged = merge_properties(out[i].properties, patch.properties)
-                out[i] = dataclasses.replace(out[i], properties=merged)
+                patches = out[i].patches + origin
+                out[i] = dataclasses.replace(out[i], properties=merged, patches=patches)
         else:
             out.append(_new_trait(patch, owner))
     return tuple(out)
