@@ -294,7 +294,8 @@ def _patched(item: Tracked, patch: Patch, number: int) -> Tracked:
             result = apply_json_patch(item.obj, body)
             if not isinstance(result, Mapping):
                 raise PatchError(f"the JSON patch left {type_name(result)}, not an object")
-            return item.remembered().changed(dict(result))
+            renamed = ResId.of(dict(result)) != item.current
+            return (item.remembered() if renamed else item).changed(dict(result))
         merged = strategic_merge(item.obj, body)
     except PatchError as exc:
         raise _patch_error(patch, number, f"{item.current}: {_inner(exc)}") from None
