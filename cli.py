@@ -8,6 +8,7 @@ adds the traceback); usage errors exit 2.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -109,6 +110,9 @@ _kube = click.option(
 def main(ctx: click.Context, debug: bool) -> None:
     """Render, preview and deliver KubeVela Applications to Kubernetes."""
     ctx.meta["sailplan.debug"] = debug
+    # A large render makes millions of short-lived, acyclic dicts; with Python's default
+    # thresholds the cycle collector rescans them over and over. Collect less often.
+    gc.set_threshold(50_000, 20, 20)
 
 
 @main.command()
