@@ -15,9 +15,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import jsonschema
-import jsonschema.exceptions
-
 from engine.errors import DefinitionError, SchemaError, SourceLocation
 from engine.model import load_documents, schemas
 
@@ -70,7 +67,7 @@ class Definition:
     def patch_strategy(self) -> str:
         return str(self.meta.get("patchStrategy", "strategicMerge"))
 
-    @property
+    @functools.cached_property
     def template_file(self) -> str:
         return str(self.folder / TEMPLATE_FILE)
 
@@ -144,6 +141,8 @@ def _read_schema(path: Path, *, check: bool) -> dict[str, Any]:
         )
     if not check:
         return schema
+    import jsonschema  # only user definitions are checked: keep it off the render path
+
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
         cls.check_schema(schema)

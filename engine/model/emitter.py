@@ -46,7 +46,9 @@ class _Writer:
     def __init__(self, tag_of: Callable[[str], str], out: list[str]) -> None:
         self.tag_of = tag_of
         self.out = out
-        self.string = functools.lru_cache(maxsize=4096)(self._string)
+
+    def string(self, value: str) -> str:
+        return _string(value, self.tag_of)
 
     def mapping(self, value: dict[str, Any], indent: int, first: str = "") -> None:
         pad = " " * indent
@@ -106,12 +108,15 @@ class _Writer:
             return "[]"
         raise TypeError(f"cannot write a value of type {type(value).__name__} as YAML")
 
-    def _string(self, value: str) -> str:
-        if _PLAIN.match(value) and _plain_ok(value) and self.tag_of(value) == _STR_TAG:
-            return value
-        if _PRINTABLE.match(value) and "\t" not in value:
-            return "'" + value.replace("'", "''") + "'"
-        return _json(value)
+
+@functools.lru_cache(maxsize=65536)
+def _string(value: str, tag_of: Callable[[str], str]) -> str:
+    """A one-line string: plain when it reads back as itself, else quoted."""
+    if _PLAIN.match(value) and _plain_ok(value) and tag_of(value) == _STR_TAG:
+        return value
+    if _PRINTABLE.match(value) and "\t" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return _json(value)
 
 
 def _plain_ok(value: str) -> bool:

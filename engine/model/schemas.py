@@ -13,17 +13,17 @@ import difflib
 import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
-
-import jsonschema
-import jsonschema.exceptions
-import jsonschema.validators
-import referencing
+from typing import TYPE_CHECKING, Any
 
 from engine import data
 from engine.errors import SchemaError, SourceLocation
 from engine.model import fastcheck
 from engine.model.paths import YamlPath
+
+if TYPE_CHECKING:
+    import jsonschema.exceptions
+    import jsonschema.protocols
+    import referencing
 
 Locate = Callable[[YamlPath], SourceLocation]
 
@@ -34,10 +34,26 @@ _LITERALS = frozenset({"enum", "const", "default", "examples"})
 
 @dataclasses.dataclass(frozen=True)
 class Compiled:
-    """A schema ready to check: a fast yes/no test where possible, jsonschema for the rest."""
+    """A schema ready to check: a fast yes/no test where possible, jsonschema for the rest.
 
-    validator: jsonschema.protocols.Validator
+    The jsonschema validator is made on first use: valid input rarely needs it, and
+    importing jsonschema is a third of a small render's start-up.
+    """
+
+    schema: Mapping[str, Any]  # local $refs inlined
     fast: fastcheck.Check | None
+    registry: Callable[[], referencing.Registry[Any]] | None = None
+
+    @functools.cached_property
+    def validator(self) -> jsonschema.protocols.Validator:
+        import jsonschema
+
+        cls = jsonschema.validators.validator_for(
+            self.schema, default=jsonschema.Draft202012Validator
+        )
+        if self.registry is None:
+            return cls(self.schema)
+        return cls(self.schema, registry=self.registry())
 
     def is_valid(self, instance: Any) -> bool:
         if self.fast is not None:
@@ -49,18 +65,17 @@ class Compiled:
 
 
 def compile_schema(
-    schema: Mapping[str, Any], registry: referencing.Registry[Any] | None = None
+    schema: Mapping[str, Any], registry: Callable[[], referencing.Registry[Any]] | None = None
 ) -> Compiled:
     """A compiled ``schema`` (its ``$schema`` picks the draft; 2020-12 by default).
 
     Local ``$ref``s are inlined first: resolving them at every validation is most of
     jsonschema's cost, and definition schemas use them heavily. Valid input is then
     recognised by ``fastcheck``'s compiled test; jsonschema explains invalid input.
+    ``registry`` gives the schemas that non-local ``$ref``s name.
     """
     inlined = inline_refs(schema)
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    validator = cls(inlined) if registry is None else cls(inlined, registry=registry)
-    return Compiled(validator, fastcheck.compile_check(inlined))
+    return Compiled(inlined, fastcheck.compile_check(inlined), registry)
 
 
 def inline_refs(schema: Any, root: Any = None, seen: tuple[str, ...] = ()) -> Any:
@@ -108,6 +123,8 @@ def _document(name: str) -> dict[str, Any]:
 @functools.cache
 def _bundled_registry() -> referencing.Registry[Any]:
     """Every bundled schema by its ``$id``, so they can refer to each other."""
+    import referencing
+
     documents = [_document(path.name.split(".")[0]) for path in data.schema_dir().glob("*.json")]
     return referencing.Registry().with_resources(
         (doc["$id"], referencing.Resource.from_contents(doc)) for doc in documents
@@ -117,14 +134,14 @@ def _bundled_registry() -> referencing.Registry[Any]:
 @functools.cache
 def bundled(name: str) -> Compiled:
     """The compiled validator of one of the engine's own schemas (``schemas/``)."""
-    return compile_schema(_document(name), _bundled_registry())
+    return compile_schema(_document(name), _bundled_registry)
 
 
 @functools.cache
 def bundled_part(name: str, part: str) -> Compiled:
     """The validator of one ``$defs`` entry of a bundled schema, e.g. policies/topology."""
     document = _document(name)
-    return compile_schema({**document, "$ref": f"#/$defs/{part}"}, _bundled_registry())
+    return compile_schema({**document, "$ref": f"#/$defs/{part}"}, _bundled_registry)
 
 
 def check(
@@ -138,6 +155,8 @@ def check(
     """Raise a SchemaError for the most relevant violation of ``instance``, if any."""
     if validator.is_valid(instance):
         return
+    import jsonschema.exceptions
+
     error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
     if error is None:  # pragma: no cover - is_valid said otherwise
         return

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 import jinja2
 import jinja2.bccache
 import jinja2.sandbox
+import jinja2.utils
 import yaml
 from jinja2.exceptions import SecurityError
 
@@ -122,9 +123,20 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         return super().getitem(obj, argument)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        """``x.items`` on a mapping prefers the key ``items`` over the method."""
-        if type(obj) is dict and attribute in obj:
-            return obj[attribute]
+        """``x.items`` on a mapping prefers the key ``items`` over the method.
+
+        Plain keys of a mapping and values held by a ``namespace()`` are data, not
+        attributes, and are returned without the sandbox's per-attribute checks.
+        """
+        if type(obj) is dict:
+            if attribute in obj:
+                return obj[attribute]
+            if not hasattr(dict, attribute):  # no key, no method: undefined, quickly
+                return self.undefined(obj=obj, name=attribute)
+        elif type(obj) is jinja2.utils.Namespace and not attribute.startswith("_"):
+            held = object.__getattribute__(obj, "_Namespace__attrs")
+            if attribute in held:  # a value set with {% set ns.x = ... %}
+                return held[attribute]
         return super().getattr(obj, attribute)
 
     def call_binop(
