@@ -114,10 +114,33 @@ def _pointer(root: Any, ref: str) -> Any:
     return target
 
 
+@functools.cache
 def _document(name: str) -> dict[str, Any]:
+    """A bundled schema, with references into the other bundled schemas inlined."""
     with open(data.schema_file(name), encoding="utf-8") as fh:
-        document: dict[str, Any] = json.load(fh)
+        document: dict[str, Any] = _inline_bundled(json.load(fh))
     return document
+
+
+def _inline_bundled(schema: Any) -> Any:
+    """``schema`` with ``other.schema.json#/...`` references replaced by their targets.
+
+    The fast check follows only local references; with these inlined, every bundled
+    schema gets one and jsonschema is needed only to explain invalid input.
+    """
+    if isinstance(schema, list):
+        return [_inline_bundled(item) for item in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    out = {key: _inline_bundled(value) for key, value in schema.items()}
+    ref = out.get("$ref")
+    if not isinstance(ref, str) or ref.startswith("#") or ".schema.json#/" not in ref:
+        return out
+    name, _, pointer = ref.partition(".schema.json#")
+    other = _document(name)
+    target = inline_refs({"$ref": "#" + pointer}, other)
+    del out["$ref"]
+    return {**target, **out} if not set(out) - _ANNOTATIONS else {"allOf": [target, out]}
 
 
 @functools.cache
