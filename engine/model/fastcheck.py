@@ -95,17 +95,21 @@ class _Compiler:
         if ref not in self.refs:
             cell: list[Check] = []
             self.refs[ref] = cell
-            cell.append(self.compile(_pointer(self.root, ref)))
+            target = pointer(self.root, ref)
+            if target is None:
+                raise _Unsupported
+            cell.append(self.compile(target))
         cell = self.refs[ref]
         return lambda v: cell[0](v)
 
 
-def _pointer(root: Any, ref: str) -> Any:
+def pointer(root: Any, ref: str) -> Any:
+    """The subschema a local ``#/a/b`` reference names, or None."""
     target = root
     for part in ref[2:].split("/"):
         part = part.replace("~1", "/").replace("~0", "~")
         if not isinstance(target, Mapping) or part not in target:
-            raise _Unsupported
+            return None
         target = target[part]
     return target
 

@@ -93,7 +93,7 @@ def inline_refs(schema: Any, root: Any = None, seen: tuple[str, ...] = ()) -> An
     ref = schema.get("$ref")
     if not isinstance(ref, str):
         return out
-    target = _pointer(root, ref) if ref.startswith("#/") and ref not in seen else None
+    target = fastcheck.pointer(root, ref) if ref.startswith("#/") and ref not in seen else None
     if target is None:
         return {**out, "$ref": ref}
     resolved = inline_refs(target, root, (*seen, ref))
@@ -102,16 +102,6 @@ def inline_refs(schema: Any, root: Any = None, seen: tuple[str, ...] = ()) -> An
     if set(out) - _ANNOTATIONS & set(resolved):
         return {"allOf": [resolved, out]}
     return {**resolved, **out}
-
-
-def _pointer(root: Any, ref: str) -> Any:
-    target = root
-    for part in ref[2:].split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(target, Mapping) or part not in target:
-            return None
-        target = target[part]
-    return target
 
 
 @functools.cache
