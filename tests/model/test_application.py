@@ -105,3 +105,14 @@ def test_unknown_property_lists_the_valid_ones() -> None:
     message = str(info.value)
     assert "did you mean 'traits'?" in message
     assert "Valid properties: dependsOn, externalRevision, inputs, name, outputs" in message
+
+
+def test_empty_optional_lists_are_absent_as_the_api_server_prunes_them() -> None:
+    app = parse(
+        "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: a}\n"
+        "spec:\n  components:\n    - name: w\n      type: worker\n      properties:\n"
+        "      traits:\n      dependsOn:\n  policies:\n"
+    )
+    component = app.components[0]
+    assert (component.properties, component.traits, component.depends_on) == ({}, (), ())
+    assert app.policies == ()
