@@ -131,7 +131,8 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
-    help="With --all-envs: write DIR/<env>/<app>/<kind>-<name>.yaml (the folder is replaced).",
+    help="With --all-envs: write DIR/<env>/<app>/<kind>-<name>.yaml, replacing a folder "
+    "sailplan wrote before (an empty or new one otherwise).",
 )
 @_kube
 def render(
@@ -164,7 +165,7 @@ def render(
         _warn(preview.build.warnings)
     if out:
         files = environments.preview_files(previews)
-        write_tree(Path(out), files)
+        write_tree(Path(out), files, inputs=_input_files(paths))
         click.echo(f"wrote {len(files)} file(s) for {len(previews)} environment(s) to {out}")
         return
     click.echo(_format_previews(previews, output), nl=False)

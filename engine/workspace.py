@@ -137,17 +137,28 @@ def _reader(base: Path, root: Path) -> Callable[[str], str]:
     return read
 
 
-def write_tree(root: Path, files: Mapping[str, str]) -> None:
+MARKER = ".sailplan-output"
+_MARKER_TEXT = (
+    "Written by `sailplan render --all-envs --out`, which replaces this whole folder\n"
+    "on every run. Do not keep other files here.\n"
+)
+
+
+def write_tree(root: Path, files: Mapping[str, str], inputs: Iterable[Path] = ()) -> None:
     """Replace folder ``root`` with exactly ``files`` (relative path -> text), atomically.
 
     The tree is written beside ``root`` first and swapped in by renames, so a reader
     sees the old tree or the new one, never half of one; on failure nothing changes.
+    Only an empty folder or one sailplan wrote (it holds ``MARKER``) is replaced, and
+    never one that holds an input: replacing means deleting what was there.
     """
     root = root.resolve()
+    _check_replaceable(root, inputs)
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
     try:
-        for relative, text in files.items():
+        _set_default_mode(staging)
+        for relative, text in {MARKER: _MARKER_TEXT, **files}.items():
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
@@ -155,6 +166,33 @@ def write_tree(root: Path, files: Mapping[str, str]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _check_replaceable(root: Path, inputs: Iterable[Path]) -> None:
+    where = SourceLocation(str(root))
+    for path in inputs:
+        if str(path) != STDIN and path.resolve().is_relative_to(root):
+            raise InputError(
+                f"the output folder holds the input {path}: choose another --out folder",
+                location=where,
+            )
+    if not root.exists():
+        return
+    if not root.is_dir():
+        raise InputError("the output path exists and is not a folder", location=where)
+    if any(root.iterdir()) and not (root / MARKER).is_file():
+        raise InputError(
+            f"the output folder is not empty and was not written by sailplan (no {MARKER}); "
+            "it would be replaced whole, so choose an empty or new folder",
+            location=where,
+        )
+
+
+def _set_default_mode(folder: Path) -> None:
+    """Give a folder made by ``mkdtemp`` (mode 0700) the mode ``mkdir`` would have."""
+    mask = os.umask(0)
+    os.umask(mask)
+    folder.chmod(0o777 & ~mask)
 
 
 def _swap(staging: Path, root: Path) -> None:

@@ -257,6 +257,34 @@ def test_plain_manifests_pass_through_unchanged(harness: Harness) -> None:
     assert result.manifests[0].source == "app.yaml"
 
 
+LIST = """\
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: one}
+  - apiVersion: v1
+    kind: Secret
+    metadata: {name: two}
+"""
+
+
+def test_a_list_stands_for_its_items(harness: Harness) -> None:
+    result = harness.build(LIST)
+    assert [(m.object["kind"], m.object["metadata"]["name"]) for m in result.manifests] == [
+        ("ConfigMap", "one"),
+        ("Secret", "two"),
+    ]
+    assert str(result.manifests[1].location) == "app.yaml:7: items[1]"
+
+
+def test_a_list_item_without_a_name_is_located(harness: Harness) -> None:
+    broken = LIST.replace("metadata: {name: two}", "metadata: {}")
+    with pytest.raises(BuildError, match=r"app\.yaml:9: items\[1\]\.metadata: Secret without"):
+        harness.objects(broken)
+
+
 def test_documents_that_are_not_objects_are_errors(harness: Harness) -> None:
     with pytest.raises(BuildError, match="not a Kubernetes object or Application"):
         harness.objects("just: data\n")

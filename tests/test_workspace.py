@@ -8,15 +8,49 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InputError
-from engine.workspace import read_units, write_tree
+from engine.workspace import MARKER, read_units, write_tree
 
 
 def test_write_tree_replaces_the_folder_whole(tmp_path: Path) -> None:
     out = tmp_path / "build"
     write_tree(out, {"a/x.yaml": "x: 1\n", "b.yaml": "b\n"})
     write_tree(out, {"c.yaml": "c\n"})
-    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["c.yaml"]
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == [MARKER, "c.yaml"]
     assert sorted(os.listdir(tmp_path)) == ["build"]
+
+
+def test_write_tree_gives_the_folder_the_usual_mode(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    write_tree(out, {"a.yaml": "a\n"})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~mask
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "app.yaml", ".git"])
+def test_write_tree_never_replaces_a_folder_it_did_not_write(tmp_path: Path, name: str) -> None:
+    out = tmp_path / "project"
+    out.mkdir()
+    (out / name).write_text("mine\n")
+    with pytest.raises(InputError, match="not empty and was not written by sailplan"):
+        write_tree(out, {"a.yaml": "a\n"})
+    assert sorted(os.listdir(out)) == [name]
+
+
+def test_write_tree_never_replaces_the_folder_of_an_input(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    write_tree(out, {"a.yaml": "a\n"})
+    (out / "app.yaml").write_text("kind: Application\n")
+    with pytest.raises(InputError, match="holds the input"):
+        write_tree(out, {"a.yaml": "b\n"}, inputs=[out / "app.yaml"])
+    assert (out / "app.yaml").exists()
+
+
+def test_write_tree_fills_an_empty_folder(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    out.mkdir()
+    write_tree(out, {"a.yaml": "a\n"})
+    assert (out / "a.yaml").read_text() == "a\n"
 
 
 def test_a_failed_write_leaves_the_old_tree(tmp_path: Path) -> None:
