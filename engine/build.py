@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from engine.definitions import Definition, Kind, Registry, prepare
@@ -79,13 +79,20 @@ def build(
     registry: Registry,
     *,
     kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
+    namespace: str = "",
 ) -> Build:
-    """Render every component of ``app`` with the definitions of ``registry``."""
+    """Render every component of ``app`` with the definitions of ``registry``.
+
+    ``namespace`` is the one components render into (``context.namespace``), as a
+    topology policy's namespace is in KubeVela; empty means the Application's. The
+    ``app.oam.dev/namespace`` label keeps the Application's namespace either way.
+    """
     check_dependencies(app)
     manifests: list[Manifest] = []
     warnings: list[str] = []
+    app_context = _app_context(app, kube_version, namespace or app.namespace)
     for component in app.components:
-        manifests.extend(_component_manifests(app, component, registry, kube_version, warnings))
+        manifests.extend(_component_manifests(app, component, registry, app_context, warnings))
     check_unique(manifests)
     return Build(tuple(manifests), tuple(warnings))
 
@@ -180,15 +187,13 @@ def _definition(
     return definition
 
 
-def _context(app: Application, component: Component, kube: tuple[int, int]) -> dict[str, Any]:
+def _app_context(app: Application, kube: tuple[int, int], namespace: str) -> dict[str, Any]:
+    """The template context every component of ``app`` shares."""
     return {
-        "name": component.name,
         "appName": app.name,
-        "namespace": app.namespace,
+        "namespace": namespace,
         "appRevision": f"{app.name}-v1",
         "appRevisionNum": 1,
-        "revision": f"{component.name}-v1",
-        "componentType": component.type,
         "appLabels": dict(app.labels),
         "appAnnotations": dict(app.annotations),
         "cluster": "",
@@ -202,18 +207,27 @@ def _context(app: Application, component: Component, kube: tuple[int, int]) -> d
     }
 
 
+def _context(app_context: Mapping[str, Any], component: Component) -> dict[str, Any]:
+    return {
+        **app_context,
+        "name": component.name,
+        "revision": f"{component.name}-v1",
+        "componentType": component.type,
+    }
+
+
 def _component_manifests(
     app: Application,
     component: Component,
     registry: Registry,
-    kube: tuple[int, int],
+    app_context: Mapping[str, Any],
     warnings: list[str],
 ) -> list[Manifest]:
     cdef = _definition(app, registry, "component", component.type, component.path, component)
     locate = functools.partial(app.locate, component=component)
     where = locate(component.path)
     params = prepare(cdef, component.properties, locate, component.path + ("properties",))
-    context = _context(app, component, kube)
+    context = _context(app_context, component)
     rendered = render(registry, cdef, params, context, where=where)
     warnings.extend(rendered.warnings)
     if rendered.output is None:
@@ -359,15 +373,31 @@ def build_documents(
             manifests.extend(result.manifests)
             warnings.extend(result.warnings)
         else:
-            manifests.append(plain_manifest(doc))
+            manifests.extend(plain_manifests(doc))
     check_unique(manifests)
     return Build(tuple(manifests), tuple(warnings))
 
 
-def plain_manifest(doc: Document) -> Manifest:
-    """A document that is a plain Kubernetes object, unchanged."""
+def plain_manifests(doc: Document) -> list[Manifest]:
+    """A document of plain Kubernetes objects, unchanged: one object, or a ``...List``.
+
+    A ``List`` (``kubectl get -o yaml`` writes them) stands for its ``items``, as in
+    kustomize; each item is checked and located on its own.
+    """
     data = doc.data
-    where = doc.source.locate(())
+    items = data.get("items") if isinstance(data, dict) else None
+    if isinstance(items, list) and str(data.get("kind", "")).endswith("List"):
+        return [
+            _plain(item, doc.source.file, doc.source.locate, ("items", i))
+            for i, item in enumerate(items)
+        ]
+    return [_plain(data, doc.source.file, doc.source.locate, ())]
+
+
+def _plain(
+    data: Any, file: str, locate: Callable[[YamlPath], SourceLocation], at: YamlPath
+) -> Manifest:
+    where = locate(at)
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k), str) for k in ("apiVersion", "kind")
     ):
@@ -375,15 +405,13 @@ def plain_manifest(doc: Document) -> Manifest:
             "not a Kubernetes object or Application (apiVersion and kind are required)",
             location=where,
         )
-    name = (
-        (data.get("metadata") or {}).get("name") if isinstance(data.get("metadata"), dict) else None
-    )
+    meta = data.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
     if not isinstance(name, str) or not name:
         raise BuildError(
-            f"{data['kind']} without metadata.name",
-            location=doc.source.locate(("metadata",)),
+            f"{data['kind']} without metadata.name", location=locate((*at, "metadata"))
         )
-    return Manifest(data, doc.source.file, where)
+    return Manifest(data, file, where)
 
 
 __all__ = [
@@ -395,6 +423,6 @@ __all__ = [
     "check_dependencies",
     "check_unique",
     "parse_kube_version",
-    "plain_manifest",
+    "plain_manifests",
     "workload_type_of",
 ]

@@ -6,7 +6,8 @@ environment of a unit is one its Applications' policies define or one of its fil
 (a file extends the policy environment of the same name). Building one environment:
 
 1. each Application that has environments uses the selected one: overrides first,
-   then rendering, then its placements force their namespace onto every object;
+   then rendering into each placement's namespace (``context.namespace``), which is
+   then forced onto every object;
    Applications without environments render as they are;
 2. plain manifests pass through;
 3. the environment's overlay (kustomize-style transforms and patches) applies to
@@ -21,7 +22,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 
-from engine.build import DEFAULT_KUBE_VERSION, Build, build, check_unique, plain_manifest
+from engine.build import DEFAULT_KUBE_VERSION, Build, build, check_unique, plain_manifests
 from engine.definitions import Registry
 from engine.errors import BuildError
 from engine.model import (
@@ -66,22 +67,30 @@ class Preview:
 
 def environments_of(app: Application, env_files: Sequence[Environment]) -> tuple[Environment, ...]:
     """The policy environments of ``app``, extended or joined by environment files."""
+    return _with_files(policy_environments(app), env_files)
+
+
+def _with_files(
+    envs: Sequence[Environment], env_files: Sequence[Environment]
+) -> tuple[Environment, ...]:
+    """``envs``, each extended by the file it answers to, then the files none answers to."""
     out: list[Environment] = []
-    for env in policy_environments(app):
+    for env in envs:
         extension = next((f for f in env_files if env.answers_to(f.name)), None)
         out.append(combine(env, extension) if extension else env)
     out.extend(f for f in env_files if not any(e.answers_to(f.name) for e in out))
     return tuple(out)
 
 
+def _unit_environments(unit: Unit) -> tuple[Environment, ...]:
+    """The environments of every Application of a unit, and its files that extend none."""
+    policy_envs = [env for app in _applications(unit) for env in policy_environments(app)]
+    return _with_files(policy_envs, unit.env_files)
+
+
 def environment_names(units: Sequence[Unit]) -> list[str]:
     """Every environment name, in the order first seen."""
-    names: dict[str, None] = {}
-    for unit in units:
-        for app in _applications(unit):
-            names.update((e.name, None) for e in environments_of(app, unit.env_files))
-        names.update((e.name, None) for e in unit.env_files)
-    return list(names)
+    return [env.name for env in known_environments(units)]
 
 
 def build_environment(
@@ -142,7 +151,7 @@ def _build_unit(
     overlay_env = explicit or next((f for f in unit.env_files if name and f.answers_to(name)), None)
     for index, doc in enumerate(unit.documents):
         if not is_application(doc.data):
-            manifests.append(plain_manifest(doc))
+            manifests.extend(plain_manifests(doc))
             continue
         app = unit.applications[index]
         env = explicit or _select(app, unit.env_files, name, strict)
@@ -183,11 +192,18 @@ def _build_app(
 ) -> Build:
     if env is None:
         return build(app, registry, kube_version=kube)
-    result = build(apply_overrides(app, env.overrides), registry, kube_version=kube)
+    patched = apply_overrides(app, env.overrides)
+    by_namespace = {
+        ns: build(patched, registry, kube_version=kube, namespace=ns)
+        for ns in dict.fromkeys(p.namespace for p in env.placements)
+    }
     placed = [
-        _placed(m, p, len(env.placements) > 1) for p in env.placements for m in result.manifests
+        _placed(m, p, len(env.placements) > 1)
+        for p in env.placements
+        for m in by_namespace[p.namespace].manifests
     ]
-    return Build(tuple(placed), result.warnings)
+    warnings = dict.fromkeys(w for b in by_namespace.values() for w in b.warnings)
+    return Build(tuple(placed), tuple(warnings))
 
 
 def _placed(manifest: Manifest, placement: Placement, several: bool) -> Manifest:
@@ -213,10 +229,7 @@ def known_environments(units: Sequence[Unit]) -> list[Environment]:
     """Every environment of every unit, one per name (the first seen)."""
     found: dict[str, Environment] = {}
     for unit in units:
-        for app in _applications(unit):
-            for env in environments_of(app, unit.env_files):
-                found.setdefault(env.name, env)
-        for env in unit.env_files:
+        for env in _unit_environments(unit):
             found.setdefault(env.name, env)
     return list(found.values())
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from cli import main
 from tests.conftest import EXAMPLES
+from tests.test_revisions import git
 
 OVERLAYS = EXAMPLES / "environments/overlays"
 POLICIES = EXAMPLES / "environments/policies/my-app.yaml"
@@ -86,6 +87,61 @@ def test_a_file_extends_the_policy_environment_of_its_name(tmp_path: Path) -> No
     assert deployment["metadata"]["namespace"] == "prod"
     assert deployment["spec"]["replicas"] == 3
     assert deployment["metadata"]["annotations"] == {"team": "web"}
+
+
+def test_a_file_named_after_a_step_is_no_environment_of_its_own(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "environments").mkdir(parents=True)
+    shutil.copy(POLICIES, repo / "my-app.yaml")
+    (repo / "environments/deploy-staging.yaml").write_text(
+        "apiVersion: sailplan.dev/v1alpha1\nkind: Environment\nnamePrefix: stg-\n"
+    )
+    rendered = run("render", str(repo / "my-app.yaml"))
+    assert rendered.exit_code == 0, rendered.stderr
+    headings = [line for line in rendered.stdout.splitlines() if line.startswith("# Environment")]
+    assert headings == ["# Environment: staging", "# Environment: prod"]
+    assert "name: stg-my-server" in rendered.stdout.split("# Environment: prod")[0]
+    out = tmp_path / "build"
+    assert run("render", str(repo), "--all-envs", "--out", str(out)).exit_code == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["prod", "staging"]
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "app")
+    diff = run("diff", str(repo / "my-app.yaml"), "--base-ref", "HEAD")
+    assert diff.exit_code == 0, diff.stderr
+    assert diff.stdout.endswith("no differences in 2 environments\n")
+
+
+def test_deploy_steps_sharing_a_topology_and_deploy2env_steps(tmp_path: Path) -> None:
+    app = tmp_path / "app.yaml"
+    app.write_text(
+        "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: a}\n"
+        "spec:\n  components:\n"
+        "    - {name: web, type: worker, properties: {image: nginx}}\n"
+        "  policies:\n"
+        "    - {name: local, type: topology, properties: {clusters: [local]}}\n"
+        "    - name: small\n      type: override\n"
+        "      properties: {components: [{name: web, properties: {image: 'nginx:small'}}]}\n"
+        "    - name: eb\n      type: env-binding\n      properties:\n"
+        "        envs: [{name: qa, placement: {namespaceSelector: {name: qa}}}]\n"
+        "  workflow:\n    steps:\n"
+        "      - {name: deploy-plain, type: deploy, properties: {policies: [local]}}\n"
+        "      - {name: deploy-small, type: deploy, properties: {policies: [local, small]}}\n"
+        "      - {name: to-qa, type: deploy2env, properties: {policy: eb, env: qa}}\n"
+    )
+    small = run("render", str(app), "--env", "deploy-small")
+    assert small.exit_code == 0, small.stderr
+    assert objects(small.stdout)[0]["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        "nginx:small"
+    )
+    qa = run("render", str(app), "--env", "to-qa")
+    assert qa.exit_code == 0, qa.stderr
+    assert objects(qa.stdout)[0]["metadata"]["namespace"] == "qa"
+    unknown = run("render", str(app), "--env", "local")
+    assert unknown.stderr == (
+        "error: unknown environment 'local'; known environments: deploy-plain, deploy-small, "
+        "qa (also to-qa)\n"
+    )
 
 
 def test_all_envs_out_writes_a_tree(app: Path, tmp_path: Path) -> None:
@@ -190,3 +246,11 @@ def test_validate_checks_every_environment(app: Path) -> None:
         f"{app / 'environments/prod.yaml'}:16: overrides[0].traits[0].properties.replicas: "
         "'three' is not of type 'integer' (trait scaler)"
     ) in result.stderr
+
+
+def test_all_envs_out_refuses_to_replace_the_app_folder(app: Path) -> None:
+    before = sorted(str(p.relative_to(app)) for p in app.rglob("*"))
+    result = run("render", str(app), "--all-envs", "--out", str(app))
+    assert result.exit_code == 1
+    assert "holds the input" in result.stderr
+    assert sorted(str(p.relative_to(app)) for p in app.rglob("*")) == before

@@ -12,10 +12,13 @@ from engine.environments import (
     build_environment,
     build_every_environment,
     check_environment_name,
+    environment_names,
+    known_environments,
     preview_files,
 )
 from engine.errors import BuildError
 from engine.model import load_documents
+from engine.model.environment import Environment, Overlay
 from tests.conftest import EXAMPLES
 
 POLICIES = EXAMPLES / "environments/policies/my-app.yaml"
@@ -94,3 +97,74 @@ def test_preview_files_are_per_environment_app_and_object(registry: Registry) ->
         "staging/my-app/service-my-server.yaml",
     ]
     assert "replicas: 3" in files["prod/my-app/deployment-my-server.yaml"]
+
+
+def test_components_render_in_each_placement_namespace(registry: Registry, tmp_path: Path) -> None:
+    app = tmp_path / "app.yaml"
+    app.write_text(
+        "apiVersion: core.oam.dev/v1beta1\nkind: Application\n"
+        "metadata: {name: a, namespace: default}\n"
+        "spec:\n  components:\n"
+        "    - name: web\n      type: webservice\n      properties: {image: nginx}\n"
+        "      traits:\n"
+        "        - type: service-account\n          properties:\n"
+        "            name: robot\n            create: true\n"
+        "            privileges: [{scope: cluster, resources: [nodes], verbs: [get]}]\n"
+        "    - name: flux\n      type: kustomize\n"
+        "      properties: {url: 'https://github.com/o/r', path: ./deploy}\n"
+        "  policies:\n"
+        "    - {name: prod, type: topology, properties: {clusters: [local], namespace: prod}}\n"
+        "    - {name: eu, type: topology, properties: {clusters: [eu], namespace: eu-prod}}\n"
+        "  workflow:\n    steps:\n"
+        "      - {name: deploy-prod, type: deploy, properties: {policies: [prod]}}\n"
+        "      - {name: deploy-both, type: deploy, properties: {policies: [prod, eu]}}\n"
+    )
+    prod = build_environment([unit(app)], registry, "prod").manifests
+    by_kind = {m.object["kind"]: m.object for m in prod}
+    assert by_kind["ServiceAccount"]["metadata"]["namespace"] == "prod"
+    assert by_kind["ClusterRole"]["metadata"]["name"] == "prod:robot"
+    binding = by_kind["ClusterRoleBinding"]
+    assert binding["metadata"]["name"] == "prod:robot"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "robot", "namespace": "prod"}]
+    assert by_kind["Kustomization"]["spec"]["sourceRef"]["namespace"] == "prod"
+    assert {m.object["metadata"]["labels"]["app.oam.dev/namespace"] for m in prod} == {"default"}
+    both = build_environment([unit(app)], registry, "deploy-both").manifests
+    roles = [(m.cluster, m.object["metadata"]["name"]) for m in both if m.id.kind == "ClusterRole"]
+    assert roles == [("local", "prod:robot"), ("eu", "eu-prod:robot")]
+
+
+def test_steps_sharing_a_topology_are_environments_of_their_own(
+    registry: Registry, tmp_path: Path
+) -> None:
+    app = tmp_path / "app.yaml"
+    app.write_text(
+        "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: a}\n"
+        "spec:\n  components:\n"
+        "    - {name: web, type: worker, properties: {image: nginx}}\n"
+        "  policies:\n"
+        "    - {name: local, type: topology, properties: {clusters: [local]}}\n"
+        "    - name: big\n      type: override\n"
+        "      properties: {components: [{name: web, properties: {image: 'nginx:big'}}]}\n"
+        "    - name: small\n      type: override\n"
+        "      properties: {components: [{name: web, properties: {image: 'nginx:small'}}]}\n"
+        "  workflow:\n    steps:\n"
+        "      - {name: deploy-big, type: deploy, properties: {policies: [local, big]}}\n"
+        "      - {name: deploy-small, type: deploy, properties: {policies: [local, small]}}\n"
+    )
+    images = {
+        p.name: p.build.manifests[0].object["spec"]["template"]["spec"]["containers"][0]["image"]
+        for p in build_every_environment([unit(app)], registry)
+    }
+    assert images == {"deploy-big": "nginx:big", "deploy-small": "nginx:small"}
+
+
+def test_a_file_named_after_a_step_extends_its_environment_only(registry: Registry) -> None:
+    files = tuple(
+        Environment(name, overlay=Overlay(name_prefix=f"{name}-"))
+        for name in ("deploy-staging", "qa")
+    )
+    units = [Unit(unit(POLICIES).documents, files)]
+    assert environment_names(units) == ["staging", "prod", "qa"]
+    assert [e.name for e in known_environments(units)] == ["staging", "prod", "qa"]
+    staging = build_environment(units, registry, "staging").manifests
+    assert {m.object["metadata"]["name"] for m in staging} == {"deploy-staging-my-server"}

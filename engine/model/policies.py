@@ -5,15 +5,20 @@ Rules, as KubeVela's workflow generator and deploy step apply them:
 - every ``deploy`` step (also inside ``step-group``) is an environment: its
   ``topology`` policies give the placements (clusters, forced namespace), its
   ``override`` policies the component patches, applied in the order listed;
+- a legacy ``deploy2env`` step is the env of the ``env-binding`` policy it names;
 - with no workflow steps, KubeVela generates them: one ``deploy-<topology>`` step per
   topology policy with every override policy; else one ``deploy`` step with every
-  override policy; legacy ``env-binding`` policies give one step per env;
+  override policy; legacy ``env-binding`` policies give one ``deploy2env`` step per env;
 - an environment is named after its one topology policy (or its step, when it has none
-  or several) and also answers to the step's name.
+  or several; the env's name for ``deploy2env``) and also answers to the step's name.
+  When several steps would give the same name (say two steps deploying one topology
+  with different overrides), each of them is named after its step instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -46,25 +51,34 @@ KNOWN_POLICIES = (
     "health",
 )
 _CHECKED = ("topology", "override", "env-binding")
+_DEPLOY_STEPS = ("deploy", "deploy2env")
 
 
 def environments(app: Application) -> tuple[Environment, ...]:
     """The environments of ``app``'s policies and workflow (none when it has neither)."""
     policies = _checked_policies(app)
-    steps = [s for s in _flatten(app.steps) if s.type == "deploy"]
-    if app.steps:
-        return tuple(_from_step(app, step, policies) for step in steps)
-    return _generated(app, policies)
+    if not app.steps:
+        return _generated(app, policies)
+    steps = [s for s in _flatten(app.steps) if s.type in _DEPLOY_STEPS]
+    return _distinct([_from_step(app, step, policies) for step in steps], steps)
+
+
+def _distinct(envs: Sequence[Environment], steps: Sequence[Step]) -> tuple[Environment, ...]:
+    """The environments, those that would share a name called after their steps instead."""
+    counts = Counter(env.name for env in envs)
+    return tuple(
+        env if counts[env.name] == 1 else dataclasses.replace(env, name=step.name, aliases=())
+        for env, step in zip(envs, steps, strict=True)
+    )
 
 
 def _checked_policies(app: Application) -> dict[str, Policy]:
     by_name: dict[str, Policy] = {}
     for policy in app.policies:
         if policy.type not in KNOWN_POLICIES:
-            hint = schemas.suggest(policy.type, KNOWN_POLICIES)
             raise BuildError(
                 f"unknown policy type {policy.type!r}"
-                + (f"; did you mean {hint!r}?" if hint else "")
+                + _did_you_mean(policy.type, KNOWN_POLICIES)
                 + f" (known: {', '.join(KNOWN_POLICIES)})",
                 location=app.locate(policy.path + ("type",)),
             )
@@ -92,27 +106,62 @@ def _flatten(steps: Iterable[Step]) -> list[Step]:
 
 def _from_step(app: Application, step: Step, policies: Mapping[str, Policy]) -> Environment:
     schemas.check(
-        schemas.bundled_part("policies", "deploy"),
+        schemas.bundled_part("policies", step.type),
         dict(step.properties),
         app.locate,
         base=(*step.path, "properties"),
         subject=f"step {step.name}",
     )
-    named: list[Policy] = []
-    for i, name in enumerate(step.properties.get("policies") or ()):
-        if name not in policies:
-            hint = schemas.suggest(name, policies)
-            raise BuildError(
-                f"deploy step {step.name!r} names unknown policy {name!r}"
-                + (f"; did you mean {hint!r}?" if hint else ""),
-                location=app.locate((*step.path, "properties", "policies", i)),
-            )
-        named.append(policies[name])
+    if step.type == "deploy2env":
+        return _from_deploy2env(app, step, policies)
+    named = [
+        _policy(app, step, policies, name, ("policies", i))
+        for i, name in enumerate(step.properties.get("policies") or ())
+    ]
     topologies = [p for p in named if p.type == "topology"]
     name = topologies[0].name if len(topologies) == 1 else step.name
     return _environment(
         app, name, (step.name,), topologies, [p for p in named if p.type == "override"]
     )
+
+
+def _policy(
+    app: Application, step: Step, policies: Mapping[str, Policy], name: str, at: YamlPath
+) -> Policy:
+    """The policy a step names (``at``: where, inside the step's properties)."""
+    if name not in policies:
+        raise BuildError(
+            f"{step.type} step {step.name!r} names unknown policy {name!r}"
+            + _did_you_mean(name, policies),
+            location=app.locate((*step.path, "properties", *at)),
+        )
+    return policies[name]
+
+
+def _from_deploy2env(app: Application, step: Step, policies: Mapping[str, Policy]) -> Environment:
+    """The env of an env-binding policy that a legacy ``deploy2env`` step deploys."""
+    props = step.properties
+    policy = _policy(app, step, policies, props["policy"], ("policy",))
+    if policy.type != "env-binding":
+        raise BuildError(
+            f"deploy2env step {step.name!r} names policy {policy.name!r} of type "
+            f"{policy.type!r}; it deploys an env of an env-binding policy",
+            location=app.locate((*step.path, "properties", "policy")),
+        )
+    envs = {env.name: env for env in _env_binding(app, policy)}
+    if props["env"] not in envs:
+        raise BuildError(
+            f"deploy2env step {step.name!r} names env {props['env']!r}, which policy "
+            f"{policy.name!r} does not have" + _did_you_mean(props["env"], envs),
+            location=app.locate((*step.path, "properties", "env")),
+        )
+    env = envs[props["env"]]
+    return dataclasses.replace(env, aliases=_aliases(env.name, (step.name,)))
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    hint = schemas.suggest(word, candidates)
+    return f"; did you mean {hint!r}?" if hint else ""
 
 
 def _generated(app: Application, policies: Mapping[str, Policy]) -> tuple[Environment, ...]:
@@ -140,9 +189,14 @@ def _environment(
         name=name,
         placements=tuple(dict.fromkeys(placements)),
         overrides=tuple(_override(app, p) for p in overrides),
-        aliases=tuple(a for a in aliases if a != name),
+        aliases=_aliases(name, aliases),
         source=app.source.file,
     )
+
+
+def _aliases(name: str, names: Iterable[str]) -> tuple[str, ...]:
+    """The other names an environment called ``name`` answers to."""
+    return tuple(n for n in names if n != name)
 
 
 def _placements(policy: Policy) -> list[Placement]:

@@ -97,6 +97,48 @@ def test_legacy_env_binding_becomes_one_environment_per_env() -> None:
     assert result[1].overrides[0].selector == ("web",)
 
 
+def test_steps_deploying_one_topology_are_named_after_their_steps() -> None:
+    result = envs(
+        "  policies:\n"
+        "    - {name: local, type: topology, properties: {clusters: [local]}}\n"
+        "    - {name: big, type: override, properties: {components: [{name: web}]}}\n"
+        "    - {name: small, type: override, properties: {components: [{name: web}]}}\n"
+        "    - {name: prod, type: topology, properties: {namespace: prod}}\n"
+        "  workflow:\n    steps:\n"
+        "      - {name: deploy-big, type: deploy, properties: {policies: [local, big]}}\n"
+        "      - {name: deploy-small, type: deploy, properties: {policies: [local, small]}}\n"
+        "      - {name: deploy-prod, type: deploy, properties: {policies: [prod]}}\n"
+    )
+    assert [(e.name, e.aliases, [o.name for o in e.overrides]) for e in result] == [
+        ("deploy-big", (), ["big"]),
+        ("deploy-small", (), ["small"]),
+        ("prod", ("deploy-prod",), []),
+    ]
+    assert result[0].placements == result[1].placements == (Placement("local", ""),)
+
+
+def test_a_deploy2env_step_deploys_one_env_of_an_env_binding() -> None:
+    result = envs(
+        "  policies:\n"
+        "    - name: eb\n      type: env-binding\n      properties:\n        envs:\n"
+        "          - {name: staging, placement: {namespaceSelector: {name: stg}}}\n"
+        "          - {name: prod, placement: {namespaceSelector: {name: prd}}}\n"
+        "  workflow:\n    steps:\n"
+        "      - {name: s1, type: deploy2env, properties: {policy: eb, env: staging}}\n"
+    )
+    assert [(e.name, e.aliases) for e in result] == [("staging", ("s1",))]
+    assert result[0].placements == (Placement("local", "stg"),)
+    assert [o.name for o in result[0].overrides] == ["eb/staging"]
+
+
+DEPLOY2ENV = (
+    "  policies:\n"
+    "    - {name: eb, type: env-binding, properties: {envs: [{name: staging}]}}\n"
+    "    - {name: t, type: topology}\n"
+    "  workflow:\n    steps:\n"
+)
+
+
 @pytest.mark.parametrize(
     ("tail", "error", "message"),
     [
@@ -118,6 +160,31 @@ def test_legacy_env_binding_becomes_one_environment_per_env() -> None:
             BuildError,
             "app.yaml:11: spec.workflow.steps[0].properties.policies[0]: deploy step 'd' names "
             "unknown policy 'q'",
+        ),
+        (
+            DEPLOY2ENV + "      - {name: d, type: deploy2env, properties: {policy: eb}}\n",
+            SchemaError,
+            "app.yaml:12: spec.workflow.steps[0].properties: missing required property 'env' (step d)",
+        ),
+        (
+            DEPLOY2ENV
+            + "      - {name: d, type: deploy2env, properties: {policy: ebb, env: staging}}\n",
+            BuildError,
+            "app.yaml:12: spec.workflow.steps[0].properties.policy: deploy2env step 'd' names "
+            "unknown policy 'ebb'; did you mean 'eb'?",
+        ),
+        (
+            DEPLOY2ENV + "      - {name: d, type: deploy2env, properties: {policy: t, env: x}}\n",
+            BuildError,
+            "app.yaml:12: spec.workflow.steps[0].properties.policy: deploy2env step 'd' names "
+            "policy 't' of type 'topology'; it deploys an env of an env-binding policy",
+        ),
+        (
+            DEPLOY2ENV
+            + "      - {name: d, type: deploy2env, properties: {policy: eb, env: stagin}}\n",
+            BuildError,
+            "app.yaml:12: spec.workflow.steps[0].properties.env: deploy2env step 'd' names env "
+            "'stagin', which policy 'eb' does not have; did you mean 'staging'?",
         ),
     ],
 )
