@@ -192,6 +192,8 @@ def _build_app(
 ) -> Build:
     if env is None:
         return build(app, registry, kube_version=kube)
+    if not env.placements:
+        return Build((), (f"{app.source.file}: {_no_clusters(app, env)}",))
     patched = apply_overrides(app, env.overrides)
     by_namespace = {
         ns: build(patched, registry, kube_version=kube, namespace=ns)
@@ -204,6 +206,13 @@ def _build_app(
     ]
     warnings = dict.fromkeys(w for b in by_namespace.values() for w in b.warnings)
     return Build(tuple(placed), tuple(warnings))
+
+
+def _no_clusters(app: Application, env: Environment) -> str:
+    return (
+        f"environment {env.name!r} places application {app.name!r} on no cluster "
+        "(its topology lists none): nothing is deployed, as in KubeVela"
+    )
 
 
 def _placed(manifest: Manifest, placement: Placement, several: bool) -> Manifest:

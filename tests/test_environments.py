@@ -168,3 +168,22 @@ def test_a_file_named_after_a_step_extends_its_environment_only(registry: Regist
     assert [e.name for e in known_environments(units)] == ["staging", "prod", "qa"]
     staging = build_environment(units, registry, "staging").manifests
     assert {m.object["metadata"]["name"] for m in staging} == {"deploy-staging-my-server"}
+
+
+def test_a_topology_without_clusters_deploys_nothing(registry: Registry, tmp_path: Path) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(
+        "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: a}\n"
+        "spec:\n  components:\n    - {name: web, type: worker, properties: {image: nginx}}\n"
+        "  policies:\n"
+        "    - {name: nowhere, type: topology, properties: {clusters: [], namespace: x}}\n"
+        "    - {name: here, type: topology, properties: {namespace: y}}\n"
+    )
+    nowhere = build_environment([unit(path)], registry, "nowhere")
+    assert nowhere.manifests == ()
+    assert nowhere.warnings == (
+        f"{path}: environment 'nowhere' places application 'a' on no cluster "
+        "(its topology lists none): nothing is deployed, as in KubeVela",
+    )
+    here = build_environment([unit(path)], registry, "here")
+    assert [m.object["metadata"]["namespace"] for m in here.manifests] == ["y"]

@@ -184,7 +184,8 @@ def _environment(
     topologies: Sequence[Policy],
     overrides: Sequence[Policy],
 ) -> Environment:
-    placements = [p for t in topologies for p in _placements(t)] or [Placement()]
+    # No topology: the local cluster. A topology with ``clusters: []`` places nothing.
+    placements = [p for t in topologies for p in _placements(t)] if topologies else [Placement()]
     return Environment(
         name=name,
         placements=tuple(dict.fromkeys(placements)),
