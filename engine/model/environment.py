@@ -123,8 +123,10 @@ class LabelSet:
 class Overlay:
     """The kustomize-style transforms of an environment, applied after rendering.
 
-    Order, as kustomize applies them: patches, namespace, name prefix/suffix, labels,
-    annotations, images, replicas.
+    Order, as kustomize v5.5 applies them: ``patches_strategic_merge``, ``patches``,
+    namespace, name prefix, name suffix, labels, annotations, ``patches_json6902``,
+    replicas, images. The two older patch fields are kustomize's deprecated
+    ``patchesStrategicMerge`` and ``patchesJson6902``, kept apart for their place in it.
     """
 
     namespace: str | None = None
@@ -135,6 +137,8 @@ class Overlay:
     images: tuple[Image, ...] = ()
     replicas: tuple[Replicas, ...] = ()
     patches: tuple[Patch, ...] = ()
+    patches_strategic_merge: tuple[Patch, ...] = ()
+    patches_json6902: tuple[Patch, ...] = ()
 
     def is_empty(self) -> bool:
         return self == Overlay()

@@ -11,6 +11,9 @@ kustomize reads them:
   through the caller's ``read`` function, so this stays free of I/O); text that is a YAML
   list is a JSON 6902 patch, otherwise every document is a strategic merge patch (several
   documents need no target - each names its object);
+- the deprecated ``patchesStrategicMerge`` and ``patchesJson6902`` stay apart from
+  ``patches``: kustomize applies the first before ``patches`` and the second after the
+  name and label transforms;
 - ``labels`` entries come first, then ``commonLabels`` (selectors and templates included),
   as kustomize applies them;
 - ``images[].newTag`` must be a string, as in kustomize (write ``"1.20"``, not ``1.20``).
@@ -100,6 +103,8 @@ class _Reader:
             images=tuple(self.images(data.get("images"))),
             replicas=tuple(self.replicas(data.get("replicas"))),
             patches=tuple(self.patches(data)),
+            patches_strategic_merge=tuple(self.strategic_patches(data)),
+            patches_json6902=tuple(self.json6902_patches(data)),
         )
 
     # -- labels, images, replicas -----------------------------------------------------------
@@ -156,16 +161,28 @@ class _Reader:
             _fields(entry, path, ("patch", "path", "target", "options"))
             self.check_options(entry.get("options"), (*path, "options"))
             result.extend(self.entry(entry, path))
-        for index, entry in enumerate(
-            _list(data.get("patchesStrategicMerge"), ("patchesStrategicMerge",))
-        ):
-            path = ("patchesStrategicMerge", index)
+        return result
+
+    def strategic_patches(self, data: Mapping[str, Any]) -> list[Patch]:
+        """``patchesStrategicMerge`` (deprecated): strategic merge patches without targets."""
+        result: list[Patch] = []
+        field = "patchesStrategicMerge"
+        for index, entry in enumerate(_list(data.get(field), (field,))):
+            path: YamlPath = (field, index)
             for body in self.strategic_entry(entry, path):
                 result.append(Patch(body, None, self.locate(path)))
+        return result
+
+    def json6902_patches(self, data: Mapping[str, Any]) -> list[Patch]:
+        """``patchesJson6902`` (deprecated): JSON patches, each with a target."""
+        result: list[Patch] = []
         for index, entry in enumerate(_list(data.get("patchesJson6902"), ("patchesJson6902",))):
-            path = ("patchesJson6902", index)
+            path: YamlPath = ("patchesJson6902", index)
             _fields(entry, path, ("patch", "path", "target"), required=("target",))
-            result.extend(self.entry(entry, path, json_only=True))
+            patches = self.entry(entry, path, json_only=True)
+            if not all(patch.target and patch.target.name for patch in patches):
+                raise _error((*path, "target", "name"), "is required (as in kustomize)")
+            result.extend(patches)
         return result
 
     def entry(

@@ -4,15 +4,21 @@ Why: an environment changes the rendered objects the way a kustomize overlay cha
 base, and users check one against the other, so the steps and their order are kustomize
 v5.5's (``KustTarget.configureBuiltinTransformers``), each in its own module:
 
-1. ``patches`` in order (strategic merge via ``strategic``, JSON 6902 via ``jsonpatch``);
-   a target selects objects (``targets``), a strategic merge patch without one names its
-   object by apiVersion/kind/name/namespace; ``$patch: delete`` at the top removes the
-   objects; a strategic merge patch never changes apiVersion, kind, name or namespace;
-2. ``namespace`` (``namespace``), 3. ``namePrefix``, 4. ``nameSuffix`` (``names``),
-5. ``labels`` / ``commonLabels``, 6. ``commonAnnotations`` (``labels``),
-7. ``replicas`` (``replicas``), 8. ``images`` (``images``),
-9. references to renamed objects fixed (``namerefs``).
+1. ``patchesStrategicMerge`` (deprecated), then 2. ``patches``, each in order (strategic
+   merge via ``strategic``, JSON 6902 via ``jsonpatch``); a target selects objects
+   (``targets``), a strategic merge patch without one names its object by
+   apiVersion/kind/name/namespace; ``$patch: delete`` at the top removes the objects; a
+   strategic merge patch never changes apiVersion, kind, name or namespace;
+3. ``namespace`` (``namespace``), 4. ``namePrefix``, 5. ``nameSuffix`` (``names``),
+6. ``labels`` / ``commonLabels``, 7. ``commonAnnotations`` (``labels``),
+8. ``patchesJson6902`` (deprecated): it sees the renamed, relabelled objects, and its
+   targets match an object's original name and namespace or its current ones;
+9. ``replicas`` (``replicas``), by any name the object has had; 10. ``images``
+   (``images``), by image name;
+11. references to renamed objects fixed (``namerefs``).
 
+Between steps every object's label and annotation values are strings, and an empty
+annotations map is dropped; a JSON patch may add to missing annotations (``labelmaps``).
 Objects keep their order (kustomize sorts its output by kind). A patch, ``replicas`` or
 ``images`` entry that finds nothing is a warning, not an error: kustomize is silent for a
 patch target and an image, and fails for a patch without target and for ``replicas``.
@@ -30,7 +36,16 @@ from typing import Any
 
 from engine.errors import PatchError
 from engine.model.environment import LabelSet, Overlay, Patch
-from engine.patch import images, labels, namerefs, names, namespace, replicas, targets
+from engine.patch import (
+    images,
+    labelmaps,
+    labels,
+    namerefs,
+    names,
+    namespace,
+    replicas,
+    targets,
+)
 from engine.patch._ids import ResId, Tracked, metadata, text_field
 from engine.patch._json import type_name
 from engine.patch.jsonpatch import apply_json_patch
@@ -62,11 +77,12 @@ def apply_overlay(objects: Sequence[Mapping[str, Any]], overlay: Overlay) -> Ove
 
 
 def _apply(objects: Sequence[Mapping[str, Any]], overlay: Overlay) -> OverlayResult:
-    catalog = _Catalog([Tracked(_as_object(obj, i), i) for i, obj in enumerate(objects)])
+    items = [_settled(Tracked(_as_object(obj, i), i)) for i, obj in enumerate(objects)]
     warnings: list[str] = []
-    for number, patch in enumerate(overlay.patches):
-        _apply_patch(catalog, patch, number, warnings)
-    items = _rename_and_label(list(catalog.items.values()), overlay)
+    items = _patch_all(items, overlay.patches_strategic_merge, "patchesStrategicMerge", warnings)
+    items = _patch_all(items, overlay.patches, "patches", warnings)
+    items = _rename_and_label(items, overlay)
+    items = _patch_all(items, overlay.patches_json6902, "patchesJson6902", warnings)
     items = _scale(items, overlay, warnings)
     items = _set_images(items, overlay, warnings)
     return OverlayResult(
@@ -97,11 +113,20 @@ def _as_object(obj: Any, index: int) -> dict[str, Any]:
     return dict(obj)
 
 
+def _settled(item: Tracked) -> Tracked:
+    """``item`` with label and annotation values as strings (``labelmaps``)."""
+    try:
+        obj = labelmaps.settle(item.obj)
+    except PatchError as exc:
+        raise PatchError(f"{item.current}: {_inner(exc)}") from None
+    return item if obj is item.obj else item.changed(obj)
+
+
 # -- transforms ----------------------------------------------------------------------------
 
 
 def _rename_and_label(items: list[Tracked], overlay: Overlay) -> list[Tracked]:
-    """Steps 2-6: namespace, prefix, suffix, labels, annotations."""
+    """Steps 3-7: namespace, prefix, suffix, labels, annotations."""
     ns, prefix, suffix = overlay.namespace, overlay.name_prefix, overlay.name_suffix
     if ns:
         items = _each(items, "namespace", lambda o: namespace.set_namespace(o, ns), _always)
@@ -149,7 +174,7 @@ def _run(step: str, item: Tracked, transform: Transform) -> dict[str, Any]:
 
 
 def _scale(items: list[Tracked], overlay: Overlay, warnings: list[str]) -> list[Tracked]:
-    """Step 7: ``replicas`` entries, by current or earlier name."""
+    """Step 9: ``replicas`` entries, by current or earlier name."""
     for entry in overlay.replicas:
         hits = [
             position
@@ -172,7 +197,7 @@ def _set_count(obj: dict[str, Any], count: int) -> dict[str, Any]:
 
 
 def _set_images(items: list[Tracked], overlay: Overlay, warnings: list[str]) -> list[Tracked]:
-    """Step 8: ``images`` entries."""
+    """Step 10: ``images`` entries."""
     if not overlay.images:
         return items
     used: set[int] = set()
@@ -223,38 +248,50 @@ class _Catalog:
             del self.items[item.index]
 
 
-def _apply_patch(catalog: _Catalog, patch: Patch, number: int, warnings: list[str]) -> None:
-    """Apply one ``patches`` entry to the objects it selects."""
+def _patch_all(
+    items: list[Tracked], patches: Sequence[Patch], field: str, warnings: list[str]
+) -> list[Tracked]:
+    """Apply the patches of one overlay field in order; ``field`` names them in messages."""
+    if not patches:
+        return items
+    catalog = _Catalog(items)
+    for number, patch in enumerate(patches):
+        _apply_patch(catalog, patch, f"{field}[{number}]", warnings)
+    return list(catalog.items.values())
+
+
+def _apply_patch(catalog: _Catalog, patch: Patch, ref: str, warnings: list[str]) -> None:
+    """Apply one patch to the objects it selects; ``ref`` names it (``patches[0]``)."""
     body = patch.body
     if not isinstance(body, Mapping | list):
         raise _patch_error(
             patch,
-            number,
+            ref,
             "a patch must be a map (strategic merge) or a list of operations (JSON patch), "
             f"got {type_name(body)}",
         )
-    selected = _selected(catalog, patch, number)
+    selected = _selected(catalog, patch, ref)
     if not selected:
-        warnings.append(f"patch {_where(patch, number)}: {_wanted(patch)} matches no object")
+        warnings.append(f"patch {_where(patch, ref)}: {_wanted(patch)} matches no object")
     elif isinstance(body, Mapping) and deletes_object(body):
         catalog.delete(selected)
     else:
         for item in selected:
-            catalog.update(_patched(item, patch, number))
+            catalog.update(_patched(item, patch, ref))
 
 
-def _selected(catalog: _Catalog, patch: Patch, number: int) -> list[Tracked]:
+def _selected(catalog: _Catalog, patch: Patch, ref: str) -> list[Tracked]:
     """The objects ``patch`` applies to."""
     if patch.target is not None:
         try:
             selector = targets.compile_target(patch.target)
         except PatchError as exc:
-            raise _patch_error(patch, number, exc.message) from None
+            raise _patch_error(patch, ref, exc.message) from None
         candidates = catalog.named(_literal(patch.target.name))
         return [c for c in candidates if selector.matches(c.obj, c.original, c.current)]
     if isinstance(patch.body, list):
-        raise _patch_error(patch, number, "a JSON patch needs a target")
-    wanted = _named_object(patch, number)
+        raise _patch_error(patch, ref, "a JSON patch needs a target")
+    wanted = _named_object(patch, ref)
     found = [
         item
         for item in catalog.named(wanted.name)
@@ -262,7 +299,7 @@ def _selected(catalog: _Catalog, patch: Patch, number: int) -> list[Tracked]:
     ]
     if len(found) > 1:
         listed = ", ".join(str(item.current) for item in found)
-        raise _patch_error(patch, number, f"{wanted} matches several objects: {listed}")
+        raise _patch_error(patch, ref, f"{wanted} matches several objects: {listed}")
     return found
 
 
@@ -273,33 +310,34 @@ def _literal(pattern: str | None) -> str | None:
     return None
 
 
-def _named_object(patch: Patch, number: int) -> ResId:
+def _named_object(patch: Patch, ref: str) -> ResId:
     """The object a strategic merge patch without target names."""
     body = patch.body
     wanted = ResId.of(body)
     if not (text_field(body, "apiVersion") and wanted.kind and wanted.name):
         raise _patch_error(
             patch,
-            number,
+            ref,
             "a patch without a target must name its object (apiVersion, kind and metadata.name)",
         )
     return wanted
 
 
-def _patched(item: Tracked, patch: Patch, number: int) -> Tracked:
-    """One object with one patch applied."""
+def _patched(item: Tracked, patch: Patch, ref: str) -> Tracked:
+    """One object with one patch applied, its labels and annotations settled (``labelmaps``)."""
     body = patch.body
     try:
         if isinstance(body, list):
-            result = apply_json_patch(item.obj, body)
+            result = apply_json_patch(labelmaps.with_annotations(item.obj), body)
             if not isinstance(result, Mapping):
                 raise PatchError(f"the JSON patch left {type_name(result)}, not an object")
-            renamed = ResId.of(dict(result)) != item.current
-            return (item.remembered() if renamed else item).changed(dict(result))
-        merged = strategic_merge(item.obj, body)
+            obj = labelmaps.settle(dict(result))
+            renamed = ResId.of(obj) != item.current
+            return (item.remembered() if renamed else item).changed(obj)
+        merged = _keep_identity(item.obj, strategic_merge(item.obj, body))
+        return item.changed(labelmaps.settle(merged))
     except PatchError as exc:
-        raise _patch_error(patch, number, f"{item.current}: {_inner(exc)}") from None
-    return item.changed(_keep_identity(item.obj, merged))
+        raise _patch_error(patch, ref, f"{item.current}: {_inner(exc)}") from None
 
 
 def _keep_identity(before: Mapping[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -327,8 +365,8 @@ def _copy_key(source: Mapping[str, Any], target: dict[str, Any], key: str) -> No
 # -- messages ------------------------------------------------------------------------------
 
 
-def _where(patch: Patch, number: int) -> str:
-    return str(patch.location) if patch.location else f"patches[{number}]"
+def _where(patch: Patch, ref: str) -> str:
+    return str(patch.location) if patch.location else ref
 
 
 def _wanted(patch: Patch) -> str:
@@ -343,7 +381,7 @@ def _inner(exc: PatchError) -> str:
     return f"{path}: {exc.message}" if path else exc.message
 
 
-def _patch_error(patch: Patch, number: int, message: str) -> PatchError:
+def _patch_error(patch: Patch, ref: str, message: str) -> PatchError:
     if patch.location is None:
-        return PatchError(f"patches[{number}]: {message}")
+        return PatchError(f"{ref}: {message}")
     return PatchError(message, location=patch.location)

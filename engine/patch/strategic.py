@@ -17,8 +17,10 @@ Semantics (those of kustomize v5.5 and of the API server, where they agree):
 - every other list (``args``, ``tolerations``, lists of custom resources, unknown fields) is
   replaced whole; the ``list_keys`` argument names keys for lists the table does not know;
 - ``$patch: replace | delete | merge`` on a map; ``- $patch: replace`` as a list element
-  replaces the list; ``{<key>, $patch: delete}`` deletes elements; ``$retainKeys``;
-  ``$setElementOrder/<field>``; ``$deleteFromPrimitiveList/<field>``.
+  replaces the list; ``{<key>, $patch: delete}`` deletes elements of a list with a merge
+  key (in a list without one it is an error: nothing names the element, and the patch's
+  list would replace the whole list); ``$retainKeys``; ``$setElementOrder/<field>``;
+  ``$deleteFromPrimitiveList/<field>``.
 - values with nothing under them in the target are patched onto nothing: nulls and
   directives are dropped, so no directive ever reaches the output.
 
@@ -44,6 +46,8 @@ Deliberate differences, each covered by ``tests/patch/test_vs_kustomize.py``:
 6. A ``$patch: delete`` at the top of a patch deletes the whole object in kustomize; this
    function cannot return "no object", so it raises ``PatchError``. Callers that support
    deleting objects check ``deletes_object(patch)`` first.
+7. ``{..., $patch: delete}`` as an element of a list without a merge key (a list of a custom
+   resource, ``tolerations``) is an error; kustomize copies the element into its output.
 
 Inputs are never changed; the result shares unchanged subtrees with ``base`` and copies the
 maps and lists on the paths the patch touches, so a patch costs time in proportion to its own
@@ -239,14 +243,22 @@ class _Merger:
         return _ListSpec(field[2], field[0], defaults)
 
     def replace_list(self, patch: list[Any], path: Path) -> list[Any]:
-        """The patch list itself, cleaned of directives and of nulls inside its maps."""
+        """The patch list itself, cleaned of directives and of nulls inside its maps.
+
+        An element with ``$patch: delete`` is an error: without a merge key nothing says
+        which element it deletes, and dropping it would silently replace the whole list.
+        """
         result: list[Any] = []
         for index, item in enumerate(patch):
             if _is_list_marker(item):
                 continue
-            value = self._onto_nothing(item, (*path, index))
-            if value is not GONE:
-                result.append(value)
+            if isinstance(item, _MAP) and item.get(PATCH) == "delete":
+                raise _error(
+                    (*path, index),
+                    "'$patch: delete' needs a list with a merge key; this list has none and "
+                    "is replaced whole by the patch's list, so give the list without the element",
+                )
+            result.append(self._onto_nothing(item, (*path, index)))
         return result
 
     def _onto_nothing(self, value: Any, path: Path) -> Any:

@@ -149,8 +149,16 @@ patchesJson6902:
   path: ops.yaml
 """
     result = overlay(text)
-    assert [type(b).__name__ for b in bodies(result)] == ["dict", "dict", "list"]
-    assert result.patches[2].target == Target(kind="ConfigMap", name="a")
+    assert result.patches == ()
+    strategic, json6902 = result.patches_strategic_merge, result.patches_json6902
+    assert [p.body["kind"] for p in strategic] == ["ConfigMap", "Secret"]
+    assert [p.target for p in strategic] == [None, None]
+    assert [p.location for p in strategic] == [
+        SourceLocation(yaml_path="patchesStrategicMerge[0]"),
+        SourceLocation(yaml_path="patchesStrategicMerge[1]"),
+    ]
+    assert [type(p.body).__name__ for p in json6902] == ["list"]
+    assert json6902[0].target == Target(kind="ConfigMap", name="a")
 
 
 def test_locate_gives_patch_locations() -> None:
@@ -215,6 +223,10 @@ def test_locate_gives_patch_locations() -> None:
         (
             "patchesJson6902: [{path: patch.yaml, target: {kind: X}}]",
             "needs a list of JSON patch operations",
+        ),
+        (
+            "patchesJson6902: [{path: ops.yaml, target: {kind: ConfigMap}}]",
+            r"patchesJson6902\[0\].target.name: is required",
         ),
         ("patchesStrategicMerge: [ops.yaml]", "takes strategic merge patches"),
         ("patchesStrategicMerge: [3]", "must be a file path or a patch"),

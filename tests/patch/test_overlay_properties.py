@@ -241,6 +241,8 @@ overlays = st.builds(
         tuple
     ),
     patches=st.lists(patches, max_size=3).map(tuple),
+    patches_strategic_merge=st.lists(patches, max_size=1).map(tuple),
+    patches_json6902=st.lists(patches, max_size=2).map(tuple),
 )
 
 
@@ -250,7 +252,8 @@ def test_overlay_gives_a_result_or_a_patch_error(
     items: list[dict[str, Any]], overlay: Overlay
 ) -> None:
     before = copy.deepcopy(items)
-    bodies = copy.deepcopy([patch.body for patch in overlay.patches])
+    every_patch = (*overlay.patches_strategic_merge, *overlay.patches, *overlay.patches_json6902)
+    bodies = copy.deepcopy([patch.body for patch in every_patch])
     try:
         result = apply_overlay(items, overlay)
     except PatchError as exc:
@@ -260,7 +263,7 @@ def test_overlay_gives_a_result_or_a_patch_error(
         assert list(result.kept) == sorted(set(result.kept))
         assert all(isinstance(obj, dict) for obj in result.objects)
     assert items == before
-    assert [patch.body for patch in overlay.patches] == bodies
+    assert [patch.body for patch in every_patch] == bodies
 
 
 # -- the kustomization reader --------------------------------------------------------------

@@ -271,6 +271,58 @@ def test_json_patch_must_leave_an_object() -> None:
         patched(Patch([{"op": "replace", "path": "", "value": []}], Target(kind="Service")))
 
 
+def test_json_patch_adds_to_missing_annotations_but_not_labels() -> None:
+    """As in kustomize, whose objects always carry (internal) annotations while patched."""
+    add_annotation = [{"op": "add", "path": "/metadata/annotations/owner", "value": "me"}]
+    config = patched(Patch(add_annotation, Target(kind="ConfigMap")))[2]
+    assert config["metadata"]["annotations"] == {"owner": "me"}
+    remove_all = [{"op": "remove", "path": "/metadata/annotations"}]
+    assert patched(Patch(remove_all, Target(kind="ConfigMap")))[2] == BASE[2]
+    add_label = [{"op": "add", "path": "/metadata/labels/owner", "value": "me"}]
+    with pytest.raises(PatchError, match="/metadata/labels does not exist"):
+        patched(Patch(add_label, Target(kind="ConfigMap")))
+
+
+def test_empty_annotations_are_dropped_and_empty_labels_kept() -> None:
+    emptied = [
+        {"op": "add", "path": "/metadata/annotations/a", "value": "1"},
+        {"op": "remove", "path": "/metadata/annotations/a"},
+        {"op": "replace", "path": "/metadata/labels", "value": {}},
+    ]
+    deployment = patched(Patch(emptied, Target(kind="Deployment")))[0]
+    assert deployment["metadata"] == {"name": "web", "labels": {}}
+    bare = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "annotations": {}}}
+    result = apply_overlay([bare], Overlay(namespace="prod"))
+    assert result.objects[0]["metadata"] == {"name": "c", "namespace": "prod"}
+
+
+def test_label_and_annotation_values_a_patch_writes_become_strings() -> None:
+    metadata = {"labels": {"on": True, "n": 3}, "annotations": {"f": 1.5, "none": None}}
+    smp = patched(Patch({"metadata": metadata}, Target(kind="Service")))[1]
+    assert smp["metadata"]["labels"] == {"app": "web", "on": "true", "n": "3"}
+    assert smp["metadata"]["annotations"] == {"f": "1.5"}  # null deletes in a merge patch
+    ops = [{"op": "add", "path": "/metadata/" + name, "value": metadata[name]} for name in metadata]
+    json = patched(Patch(ops, Target(kind="Service")))[1]
+    assert json["metadata"]["labels"] == {"on": "true", "n": "3"}
+    assert json["metadata"]["annotations"] == {"f": "1.5", "none": "null"}
+
+
+def test_a_map_as_label_or_annotation_value_is_an_error() -> None:
+    patch = Patch({"metadata": {"annotations": {"a": {"b": "c"}}}}, Target(kind="ConfigMap"))
+    with pytest.raises(PatchError) as raised:
+        patched(patch)
+    assert str(raised.value) == (
+        "patches[0]: ConfigMap/team/settings: metadata.annotations.a: must be a string, got a map"
+    )
+    listed = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c", "labels": {"a": []}},
+    }
+    with pytest.raises(PatchError, match=r"^ConfigMap/c: metadata.labels.a: must be a string"):
+        apply_overlay([listed], Overlay(namespace="prod"))
+
+
 # -- warnings ------------------------------------------------------------------------------
 
 
@@ -400,6 +452,42 @@ def test_steps_run_in_kustomize_order() -> None:
     assert service["metadata"]["labels"] == {"app": "web", "patched": "yes", "env": "prod"}
     assert config["metadata"]["name"] == "p-settings-s"
     assert config["metadata"]["labels"] == {"env": "prod"}
+
+
+def test_patch_fields_run_at_their_kustomize_steps() -> None:
+    """patchesStrategicMerge before patches; patchesJson6902 after the name and label steps,
+    before replicas and images."""
+    deployment = "{apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, spec: %s}"
+    operations = [
+        {"op": "test", "path": "/spec/replicas", "value": 3},
+        {"op": "test", "path": "/metadata/labels/env", "value": "prod"},
+        {"op": "copy", "from": "/metadata/name", "path": "/metadata/annotations/seen"},
+        {"op": "replace", "path": "/spec/replicas", "value": 4},
+        {"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "web:4"},
+    ]
+    overlay = Overlay(
+        name_prefix="p-",
+        labels=(LabelSet({"env": "prod"}),),
+        replicas=(Replicas("web", 5),),
+        images=(Image("web", new_tag="9"),),
+        patches=(Patch(one(deployment % "{replicas: 3}")),),
+        patches_strategic_merge=(Patch(one(deployment % "{replicas: 2, paused: true}")),),
+        patches_json6902=(Patch(operations, Target(kind="Deployment", name="web")),),
+    )
+    result = apply_overlay(BASE, overlay).objects[0]
+    assert result["metadata"]["annotations"] == {"seen": "p-web"}
+    assert result["spec"]["paused"] is True
+    assert result["spec"]["replicas"] == 5
+    assert result["spec"]["template"]["spec"]["containers"][0]["image"] == "web:9"
+
+
+def test_messages_name_the_patch_field() -> None:
+    missing = Patch(one("{apiVersion: v1, kind: ConfigMap, metadata: {name: nope}}"))
+    result = apply_overlay(BASE, Overlay(patches_strategic_merge=(missing,)))
+    assert result.warnings == ("patch patchesStrategicMerge[0]: ConfigMap/nope matches no object",)
+    failing = Patch([{"op": "remove", "path": "/nope"}], Target(kind="ConfigMap"))
+    with pytest.raises(PatchError, match=r"^patchesJson6902\[0\]: ConfigMap/team/settings: "):
+        apply_overlay(BASE, Overlay(patches_json6902=(failing,)))
 
 
 def test_order_of_objects_is_kept() -> None:

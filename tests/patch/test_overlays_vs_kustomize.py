@@ -14,7 +14,8 @@ Every case declares how it compares (``MODES``):
   difference (kustomize moves the elements a patch names to the front,
   kubernetes-sigs/kustomize#3912); ``test_order_*`` assert the exact orders;
 - ``differs``: a deliberate difference; a test below asserts what kustomize does and what
-  sailplan does instead, each named after its case.
+  sailplan does instead, each named after its case;
+- ``fails``: kustomize fails and so does sailplan, with a ``PatchError``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,13 @@ MODES: dict[str, str] = {
     "json-escapes": "kustomize",
     "json-many-targets": "kustomize",
     "json-rename-refs": "kustomize",
+    "json-annotations-missing": "kustomize",
+    "json-add-label-missing": "fails",
+    "label-values-strings": "kustomize",
+    # the order of the steps
+    "order-legacy-strategic-merge-first": "kustomize",
+    "order-json6902-after-transforms": "kustomize",
+    "order-json6902-targets": "kustomize",
     # transforms
     "namespace-kinds": "kustomize",
     "namespace-subjects": "kustomize",
@@ -110,6 +118,8 @@ MODES: dict[str, str] = {
     "diff-element-replace": "differs",
     "diff-pdb-selector": "differs",
     "diff-patch-without-kind": "differs",
+    "diff-label-values-strings": "differs",
+    "diff-list-delete-without-key": "differs",
 }
 
 ObjectId = tuple[str, str, str, str]
@@ -225,6 +235,13 @@ def test_equal_to_kustomize(case: str) -> None:
 def test_equal_to_kustomize_but_for_list_order(case: str) -> None:
     assert sorted_objects(ours(case)) == sorted_objects(kustomize(case))
     assert ours(case) != kustomize(case), "the case should show the order difference"
+
+
+@pytest.mark.parametrize("case", cases("fails"))
+def test_fails_like_kustomize(case: str) -> None:
+    assert kustomize_error(case)
+    with pytest.raises(PatchError):
+        run_ours(case)
 
 
 @pytest.mark.parametrize("case", cases("differs"))
@@ -448,3 +465,33 @@ def test_diff_patch_without_kind() -> None:
     case = "diff-patch-without-kind"
     assert only(ours(case), "Deployment")["spec"]["replicas"] == 2
     assert "unable to parse SM or JSON patch" in kustomize_error(case)
+
+
+def test_diff_label_values_strings() -> None:
+    """Label values a patch writes are strings, and YAML 1.1 values are strings of what was
+    parsed; kustomize keeps JSON-patched and untargeted labels as written, and the text."""
+    case = "diff-label-values-strings"
+    ours_config, theirs_config = only(ours(case), "ConfigMap"), only(kustomize(case), "ConfigMap")
+    assert ours_config["metadata"]["labels"] == {"enabled": "false", "size": "2"}
+    assert theirs_config["metadata"]["labels"] == {"enabled": False, "size": 2}
+    ours_meta = only(ours(case), "Deployment")["metadata"]
+    theirs_meta = only(kustomize(case), "Deployment")["metadata"]
+    assert ours_meta["labels"] == {"app": "web", "replicas": "3"}
+    assert theirs_meta["labels"] == {"app": "web", "replicas": 3}
+    assert ours_meta["annotations"] == {"approved": "true", "ratio": "1.1"}
+    assert theirs_meta["annotations"] == {"approved": "yes", "ratio": "1.10"}
+
+
+def test_diff_list_delete_without_key() -> None:
+    """``$patch: delete`` in a list without a merge key is an error; kustomize keeps the
+    element with its directive and drops the other elements."""
+    case = "diff-list-delete-without-key"
+    with pytest.raises(PatchError) as raised:
+        run_ours(case)
+    assert str(raised.value) == (
+        "patches[0]: Widget/w: spec.items[0]: '$patch: delete' needs a list with a merge key; "
+        "this list has none and is replaced whole by the patch's list, so give the list "
+        "without the element"
+    )
+    widget = only(kustomize(case), "Widget")
+    assert widget["spec"]["items"] == [{"name": "a", "$patch": "delete"}]

@@ -704,6 +704,16 @@ ERRORS: dict[str, tuple[str, str, str]] = {
         "spec: {template: {spec: {containers: [{$patch: delete}]}}}",
         r"containers\[0\]: merge key 'name' missing",
     ),
+    "delete element in a list without merge key": (
+        "{apiVersion: example.com/v1, kind: Widget, spec: {items: [{name: a}, {name: b}]}}",
+        "spec: {items: [{name: a, $patch: delete}]}",
+        r"^spec\.items\[0\]: '\$patch: delete' needs a list with a merge key",
+    ),
+    "delete element in tolerations": (
+        DEPLOYMENT + "spec: {template: {spec: {tolerations: [{key: a}]}}}",
+        "spec: {template: {spec: {tolerations: [{key: b}, {key: a, $patch: delete}]}}}",
+        r"^spec\.template\.spec\.tolerations\[1\]: '\$patch: delete' needs a list",
+    ),
     "non-map element in a keyed list": (
         DEPLOYMENT,
         "spec: {template: {spec: {containers: [app]}}}",
