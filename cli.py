@@ -81,10 +81,15 @@ def _read_documents(paths: Iterable[str]) -> list[Document]:
     return read_documents(paths)
 
 
-def _kube_version(text: str) -> tuple[int, int]:
+def _kube_version(ctx: click.Context, param: click.Parameter, text: str) -> tuple[int, int]:
+    """``--kube-version`` as (major, minor); a bad value is a usage error."""
     from engine.build import parse_kube_version
+    from engine.errors import SailplanError
 
-    return parse_kube_version(text)
+    try:
+        return parse_kube_version(text)
+    except SailplanError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
 
 
 _definition_dirs = click.option(
@@ -100,6 +105,7 @@ _kube = click.option(
     default="1.37",
     show_default=True,
     help="Kubernetes version the manifests are for; picks API versions as KubeVela does.",
+    callback=_kube_version,
 )
 
 
@@ -142,7 +148,7 @@ def render(
     env: str | None,
     all_envs: bool,
     out: str | None,
-    kube_version: str,
+    kube_version: tuple[int, int],
 ) -> None:
     """Print the Kubernetes manifests of Applications (files, '-' or folders)."""
     from engine import environments
@@ -152,15 +158,14 @@ def render(
         raise click.UsageError("--env renders one environment; --all-envs and --out render all")
     if out and not all_envs:
         raise click.UsageError("--out needs --all-envs")
-    kube = _kube_version(kube_version)
     registry = _registry(definition_dirs)
     units = read_units(paths)
     if env:
-        result = _one_environment(units, registry, env, kube)
+        result = _one_environment(units, registry, env, kube_version)
         _warn(result.warnings)
         click.echo(_format(result.manifests, output), nl=False)
         return
-    previews = environments.build_every_environment(units, registry, kube_version=kube)
+    previews = environments.build_every_environment(units, registry, kube_version=kube_version)
     for preview in previews:
         _warn(preview.build.warnings)
     if out:
@@ -222,7 +227,10 @@ def _format_previews(previews: Sequence[Preview], output: str) -> str:
     "(needs sailplan[validate]).",
 )
 def validate(
-    paths: tuple[str, ...], definition_dirs: tuple[str, ...], kube_version: str, strict: bool
+    paths: tuple[str, ...],
+    definition_dirs: tuple[str, ...],
+    kube_version: tuple[int, int],
+    strict: bool,
 ) -> None:
     """Check Applications in every environment: schemas, properties, templates, duplicates.
 
@@ -233,13 +241,12 @@ def validate(
     from engine.errors import SailplanError
     from engine.workspace import read_units
 
-    kube = _kube_version(kube_version)
     registry = _registry(definition_dirs)
     files = _input_files(paths)
     errors: list[str] = []
     for path in files:
         try:
-            build_every_environment(read_units([str(path)]), registry, kube_version=kube)
+            build_every_environment(read_units([str(path)]), registry, kube_version=kube_version)
         except SailplanError as exc:
             errors.append(str(exc))
     manifests: list[Manifest] = []
@@ -247,13 +254,13 @@ def validate(
     if not errors:
         try:
             units = read_units(paths)
-            previews = build_every_environment(units, registry, kube_version=kube)
+            previews = build_every_environment(units, registry, kube_version=kube_version)
             manifests = [m for p in previews for m in p.build.manifests]
             apps = sum(len(u.applications) for u in units)
         except SailplanError as exc:
             errors.append(str(exc))
     if strict and not errors:
-        errors.extend(_kube_errors(manifests, kube))
+        errors.extend(_kube_errors(manifests, kube_version))
     for error in errors:
         click.echo(f"error: {error}", err=True)
     if errors:
@@ -387,7 +394,7 @@ def _next_steps(name: str, kind: str, folder: Path) -> str:
 @_definition_dirs
 @_kube
 def def_validate(
-    paths: tuple[str, ...], definition_dirs: tuple[str, ...], kube_version: str
+    paths: tuple[str, ...], definition_dirs: tuple[str, ...], kube_version: tuple[int, int]
 ) -> None:
     """Check definition folders: schema, template, examples, Kubernetes schemas.
 
@@ -398,10 +405,9 @@ def def_validate(
     """
     from engine.authoring.checks import check_folders, definition_folders
 
-    kube = _kube_version(kube_version)
     folders = definition_folders(Path(p) for p in paths)
     report = check_folders(
-        folders, kube_version=kube, extra_dirs=[Path(d) for d in definition_dirs]
+        folders, kube_version=kube_version, extra_dirs=[Path(d) for d in definition_dirs]
     )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -449,19 +455,18 @@ def def_render(
     trait_of: str | None,
     definition_dirs: tuple[str, ...],
     output: str,
-    kube_version: str,
+    kube_version: tuple[int, int],
 ) -> None:
     """Render one definition with some properties, to see what it makes."""
     from engine.authoring.examples import Trial, host_component, render_trial
     from engine.model import dump_json, dump_yaml
 
-    kube = _kube_version(kube_version)
     definition, registry = _definition_and_registry(target, definition_dirs)
     if trait_of and definition.kind != "trait":
         raise click.UsageError(f"--trait-of is for traits; {definition.name!r} is a component")
     host = host_component(_located_file(trait_of)) if trait_of else None
     trial = Trial("properties", _properties(properties), host)
-    result = render_trial(registry, definition, trial, kube_version=kube)
+    result = render_trial(registry, definition, trial, kube_version=kube_version)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     manifests = result.manifests
@@ -666,7 +671,7 @@ def diff(
     markdown: bool,
     color: str,
     exit_code: bool,
-    kube_version: str,
+    kube_version: tuple[int, int],
 ) -> None:
     """Show what differs, object by object: between two environments, or what the working
     tree changes in every environment since --base-ref. Secret values are masked."""
@@ -676,12 +681,11 @@ def diff(
         raise click.UsageError("give --env twice (two environments) or --base-ref REF")
     if base_ref is not None and "-" in paths:
         raise click.UsageError("--base-ref reads files from git, not from standard input")
-    kube = _kube_version(kube_version)
     registry = _registry(definition_dirs)
     if base_ref is not None:
-        report = _revision_report(paths, base_ref, envs, registry, kube)
+        report = _revision_report(paths, base_ref, envs, registry, kube_version)
     else:
-        report = _environments_report(paths, envs[0], envs[1], registry, kube)
+        report = _environments_report(paths, envs[0], envs[1], registry, kube_version)
     colored = output == "text" and not markdown and _use_color(color)
     text = _format_report(report, "markdown" if markdown else output, colored)
     click.echo(text, nl=False, color=colored or None)

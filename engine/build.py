@@ -69,9 +69,9 @@ class _State:
 def parse_kube_version(text: str) -> tuple[int, int]:
     """``"1.29"`` or ``"v1.29.3"`` as ``(1, 29)``."""
     match = _VERSION.match(text.strip())
-    if not match:
-        raise BuildError(f"invalid Kubernetes version {text!r}; expected MAJOR.MINOR such as 1.30")
-    return int(match.group(1)), int(match.group(2))
+    if not match or match.group(1) != "1":
+        raise BuildError(f"invalid Kubernetes version {text!r}; expected 1.MINOR such as 1.30")
+    return 1, int(match.group(2))
 
 
 def build(

@@ -19,6 +19,7 @@ from pathlib import Path
 from engine.environments import Unit
 from engine.errors import InputError, SourceLocation
 from engine.model import Document, load_documents
+from engine.model.documents import MAX_INPUT_BYTES
 from engine.model.envfiles import is_environment, parse_environment
 from engine.model.environment import Environment
 
@@ -28,18 +29,22 @@ STDIN = "-"
 
 
 def input_files(paths: Iterable[str]) -> list[Path]:
-    """Every YAML file named or found (recursively, hidden ones skipped) under ``paths``."""
+    """Every YAML file named or found (recursively, hidden ones skipped) under ``paths``.
+
+    A file named twice (also through a folder) counts once. Named files may be pipes
+    (``<(...)``) or devices; only folders are searched for ``*.yaml`` and ``*.yml``.
+    """
     files: list[Path] = []
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
-        if raw == STDIN:
-            files.append(path)
-        elif path.is_dir():
-            files.extend(_yaml_files(path))
-        elif path.is_file():
-            files.append(path)
-        else:
+        if raw != STDIN and not path.exists():
             raise InputError("no such file or directory", location=SourceLocation(raw))
+        for found in _yaml_files(path) if path.is_dir() else [path]:
+            key = found if raw == STDIN else found.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(found)
     return files
 
 
@@ -54,13 +59,45 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 
 def read_text(path: Path) -> str:
-    """A file's text (``-``: stdin), as UTF-8, with a located error when it can't be read."""
+    """A file's text (``-``: stdin, read once), as UTF-8, with a located error if it can't be.
+
+    At most ``MAX_INPUT_BYTES`` are read, so an endless pipe or device is an error, not
+    a machine out of memory.
+    """
     name = "<stdin>" if str(path) == STDIN else str(path)
     try:
-        raw = sys.stdin.buffer.read() if name == "<stdin>" else path.read_bytes()
-        return raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = _stdin() if name == "<stdin>" else _read_bounded(path)
+    except OSError as exc:
         raise InputError(f"cannot read: {exc}", location=SourceLocation(name)) from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError(
+            f"input is larger than the limit of {MAX_INPUT_BYTES // 2**20} MiB",
+            location=SourceLocation(name),
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded",
+            location=SourceLocation(name, line),
+        ) from None
+
+
+_stdin_read: list[tuple[object, bytes]] = []  # the stream read and its bytes
+
+
+def _stdin() -> bytes:
+    """Standard input, read once per stream however often ``-`` is named."""
+    stream = sys.stdin
+    if not _stdin_read or _stdin_read[0][0] is not stream:
+        _stdin_read[:] = [(stream, stream.buffer.read(MAX_INPUT_BYTES + 1))]
+    return _stdin_read[0][1]
+
+
+def _read_bounded(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(MAX_INPUT_BYTES + 1)
 
 
 def read_documents(paths: Iterable[str]) -> list[Document]:

@@ -123,10 +123,11 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     assert run(*args).exit_code == 2
 
 
-def test_bad_kube_version_is_an_error() -> None:
-    result = run("render", SEED, "--kube-version", "one")
-    assert result.exit_code == 1
-    assert "invalid Kubernetes version 'one'" in result.stderr
+@pytest.mark.parametrize("version", ["one", "1", "2.0", "0.30", "1.x", ""])
+def test_a_bad_kube_version_is_a_usage_error(version: str) -> None:
+    result = run("render", SEED, "--kube-version", version)
+    assert result.exit_code == 2
+    assert f"invalid Kubernetes version {version!r}; expected 1.MINOR" in result.stderr
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
@@ -248,3 +249,11 @@ def test_render_never_imports_the_cluster_client() -> None:
         [sys.executable, "-c", code, SEED], capture_output=True, text=True, check=True
     )
     assert done.stderr == ""
+
+
+def test_stdin_named_beside_the_same_file_is_read_once_and_checked_whole() -> None:
+    text = Path(SEED).read_text()
+    result = run("validate", SEED, "-", stdin=text)
+    assert result.exit_code == 1
+    assert "duplicate object Deployment/default/my-server" in result.stderr
+    assert run("validate", "-", "-", stdin=text).exit_code == 0

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from engine.errors import InputError
-from engine.workspace import MARKER, read_units, write_tree
+from engine.workspace import MARKER, input_files, read_text, read_units, write_tree
 
 
 def test_write_tree_replaces_the_folder_whole(tmp_path: Path) -> None:
@@ -74,3 +75,33 @@ def test_units_group_files_by_folder(tmp_path: Path) -> None:
 def test_missing_input_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or directory"):
         read_units([str(tmp_path / "nope.yaml")])
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    files = input_files([str(tmp_path / "a.yaml"), str(tmp_path), f"{tmp_path}/./a.yaml"])
+    assert files == [tmp_path / "a.yaml"]
+
+
+def test_a_pipe_is_read_like_a_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+    writer = threading.Thread(target=fifo.write_text, args=(text,))
+    writer.start()
+    try:
+        assert read_text(input_files([str(fifo)])[0]) == text
+    finally:
+        writer.join()
+
+
+def test_text_that_is_not_utf8_is_located_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"a: b\nc: \xff\n")
+    with pytest.raises(InputError, match=r"bad\.yaml:2: not UTF-8 text: byte 0xff"):
+        read_text(path)
+
+
+def test_an_endless_input_stops_at_the_limit() -> None:
+    with pytest.raises(InputError, match=r"/dev/zero: input is larger than the limit of 64 MiB"):
+        read_text(Path("/dev/zero"))

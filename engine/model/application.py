@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from engine.errors import SourceLocation
+from engine.errors import SchemaError, SourceLocation
 from engine.model import schemas
 from engine.model.documents import Document, Source
 from engine.model.paths import YamlPath
@@ -139,6 +139,7 @@ def parse_application(doc: Document) -> Application:
     schemas.check(schemas.bundled("application"), doc.data, doc.source.locate)
     meta = doc.data["metadata"]
     spec = doc.data["spec"]
+    _check_unique_names(spec["components"], doc.source)
     return Application(
         name=meta["name"],
         namespace=meta.get("namespace") or DEFAULT_NAMESPACE,
@@ -156,6 +157,19 @@ def parse_application(doc: Document) -> Application:
         ),
         source=doc.source,
     )
+
+
+def _check_unique_names(components: list[Mapping[str, Any]], source: Source) -> None:
+    """Component names are keys: KubeVela rejects an Application that repeats one."""
+    first: dict[str, int] = {}
+    for index, raw in enumerate(components):
+        earlier = first.setdefault(raw["name"], index)
+        if earlier != index:
+            seen = source.locate(("spec", "components", earlier))
+            raise SchemaError(
+                f"duplicate component name {raw['name']!r} (also at line {seen.line})",
+                location=source.locate(("spec", "components", index, "name")),
+            )
 
 
 def _component(raw: Mapping[str, Any], path: YamlPath) -> Component:

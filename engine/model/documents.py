@@ -23,6 +23,10 @@ from engine.model.paths import YamlPath, format_path
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 MAX_EXPANDED_NODES = 2_000_000
+#: A long scalar counts as one node per this many characters, so that aliases repeating
+#: one long string are bounded too.
+SCALAR_BYTES_PER_NODE = 64
+_EXPANDED_MIB = MAX_EXPANDED_NODES * SCALAR_BYTES_PER_NODE // 2**20
 MAX_DEPTH = 100
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -132,7 +136,9 @@ def _check_structure(root: yaml.Node) -> None:
         if depth > MAX_DEPTH:
             raise _error(f"YAML is nested more than {MAX_DEPTH} levels deep", node)
         active.add(key)
-        total = 1
+        total = (
+            1 + len(node.value) // SCALAR_BYTES_PER_NODE if isinstance(node, yaml.ScalarNode) else 1
+        )
         if isinstance(node, yaml.SequenceNode):
             total += sum(size(child, depth + 1) for child in node.value)
         elif isinstance(node, yaml.MappingNode):
@@ -141,7 +147,8 @@ def _check_structure(root: yaml.Node) -> None:
         sizes[key] = total
         if total > MAX_EXPANDED_NODES:
             raise _error(
-                f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb?)",
+                f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes "
+                f"or {_EXPANDED_MIB} MiB of text (alias bomb?)",
                 node,
             )
         return total

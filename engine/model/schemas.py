@@ -170,13 +170,33 @@ def check(
         return
     import jsonschema.exceptions
 
-    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    errors = list(validator.iter_errors(instance))
+    error = _misspelt(errors) or jsonschema.exceptions.best_match(errors)
     if error is None:  # pragma: no cover - is_valid said otherwise
         return
     path, message = explain(error)
     if subject:
         message = f"{message} ({subject})"
     raise SchemaError(message, location=locate(base + path))
+
+
+def _misspelt(
+    errors: list[jsonschema.exceptions.ValidationError],
+) -> jsonschema.exceptions.ValidationError | None:
+    """An unknown property where a required one is missing: most likely a typo of it.
+
+    ``typo: webservice`` then reads "unknown property 'typo'; did you mean 'type'?"
+    rather than "missing required property 'type'".
+    """
+    missing = {tuple(e.absolute_path) for e in errors if e.validator == "required"}
+    return next(
+        (
+            e
+            for e in errors
+            if e.validator == "additionalProperties" and tuple(e.absolute_path) in missing
+        ),
+        None,
+    )
 
 
 def explain(error: jsonschema.exceptions.ValidationError) -> tuple[YamlPath, str]:
@@ -193,7 +213,12 @@ def explain(error: jsonschema.exceptions.ValidationError) -> tuple[YamlPath, str
         )
     if error.validator == "const":
         return path, f"{_short(error.instance)} must be {_short(error.validator_value)}"
-    return path, error.message
+    return path, _bounded(error.message)
+
+
+def _bounded(message: str, limit: int = 300) -> str:
+    """A message that quotes a huge value, cut to a readable length."""
+    return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
 def _unknown_property(
@@ -209,7 +234,8 @@ def _unknown_property(
     if hint:
         message += f"; did you mean {_quote(hint)}?"
     if known:
-        message += f" Valid properties: {', '.join(known)}"
+        joiner = " Valid" if hint else "; valid"
+        message += f"{joiner} properties: {', '.join(known)}"
     return path + (key,), message
 
 

@@ -88,7 +88,7 @@ def test_parses_components_traits_policies_and_steps() -> None:
         (
             "        type: deploy\n",
             "        typ: deploy\n",
-            "app.yaml:25: spec.workflow.steps[0]: missing required property 'type'",
+            "app.yaml:26: spec.workflow.steps[0].typ: unknown property 'typ'; did you mean 'type'?",
         ),
     ],
 )
@@ -116,3 +116,36 @@ def test_empty_optional_lists_are_absent_as_the_api_server_prunes_them() -> None
     component = app.components[0]
     assert (component.properties, component.traits, component.depends_on) == ({}, (), ())
     assert app.policies == ()
+
+
+def test_a_component_name_may_appear_once() -> None:
+    text = SEED.replace("    - name: db\n", "    - name: my-server\n")
+    with pytest.raises(SchemaError) as info:
+        parse(text)
+    assert str(info.value) == (
+        "app.yaml:16: spec.components[1].name: duplicate component name 'my-server' "
+        "(also at line 8)"
+    )
+
+
+def test_an_unknown_property_without_a_close_match_lists_the_valid_ones() -> None:
+    with pytest.raises(SchemaError) as info:
+        parse(SEED.replace("      dependsOn: [db]\n", "      zzz: 1\n"))
+    assert "unknown property 'zzz'; valid properties: dependsOn, externalRevision" in str(
+        info.value
+    )
+
+
+def test_a_huge_wrong_value_is_quoted_in_part() -> None:
+    with pytest.raises(SchemaError) as info:
+        parse(SEED.replace("  name: my-app\n", f"  name: my-app\n  namespace: [{'x' * 100_000}]\n"))
+    assert len(str(info.value)) < 400
+    assert str(info.value).endswith("...")
+
+
+def test_a_misspelt_required_property_is_named_as_the_typo() -> None:
+    with pytest.raises(SchemaError) as info:
+        parse(SEED.replace("      type: worker\n", "      typo: worker\n"))
+    assert str(info.value).startswith(
+        "app.yaml:17: spec.components[1].typo: unknown property 'typo'; did you mean 'type'?"
+    )

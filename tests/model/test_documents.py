@@ -71,6 +71,12 @@ def test_alias_bomb_is_rejected_in_under_a_second() -> None:
     assert time.perf_counter() - started < 1.0
 
 
+def test_aliases_repeating_a_long_string_are_bounded_too() -> None:
+    text = "s: &s " + "x" * 1_000_000 + "\nrefs: [" + ", ".join(["*s"] * 200) + "]\n"
+    with pytest.raises(InputError, match=r"in\.yaml:2: YAML aliases expand to more than"):
+        load(text)
+
+
 def test_moderate_alias_use_is_fine() -> None:
     text = "d: &d {image: nginx, port: 80}\n" + "".join(f"c{i}: *d\n" for i in range(1000))
     data = load(text)[0]
