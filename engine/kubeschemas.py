@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import importlib
 import importlib.resources
+import re
 from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Any
@@ -107,6 +108,7 @@ def validate(manifests: Iterable[Manifest], kube_version: tuple[int, int]) -> Ku
     checked = 0
     exact = _key(version) == kube_version
     for manifest in manifests:
+        problems.extend(_name_problems(manifest))
         outcome = _check(library, manifest, version, exact=exact)
         if isinstance(outcome, SkippedObject):
             skipped.append(outcome)
@@ -143,6 +145,42 @@ def _check(
     except Exception as exc:  # a schema the library cannot load or resolve
         return _problem(manifest, "", f"cannot be checked: {exc}")
     return None
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_DNS_1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+_SUBDOMAIN = ("a DNS-1123 subdomain (lower case letters, digits, '-' and '.')", _DNS_SUBDOMAIN, 253)
+_LABEL = ("a DNS-1123 label (lower case letters, digits and '-')", _DNS_LABEL, 63)
+_NAME_RULES: dict[tuple[str, str], tuple[str, re.Pattern[str] | None, int]] = {
+    ("", "Service"): ("a DNS-1035 label (starting with a letter)", _DNS_1035_LABEL, 63),
+    ("", "Namespace"): _LABEL,
+    **{
+        ("rbac.authorization.k8s.io", kind): ("a path segment (no '/' or '%')", None, 253)
+        for kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
+    },
+}
+
+
+def _name_problems(manifest: Manifest) -> list[ObjectProblem]:
+    """The object's name and namespace as the API server checks them (the schemas don't)."""
+    ident = manifest.id
+    described, pattern, limit = _NAME_RULES.get((ident.group, ident.kind), _SUBDOMAIN)
+    problems = []
+    if not _name_ok(ident.name, pattern, limit):
+        problems.append(_problem(manifest, "metadata.name", f"{ident.name!r} is not {described}"))
+    if ident.namespace and not _name_ok(ident.namespace, _DNS_LABEL, 63):
+        message = f"{ident.namespace!r} is not {_LABEL[0]}"
+        problems.append(_problem(manifest, "metadata.namespace", message))
+    return problems
+
+
+def _name_ok(name: str, pattern: re.Pattern[str] | None, limit: int) -> bool:
+    if len(name) > limit:
+        return False
+    if pattern is None:
+        return name not in (".", "..") and "/" not in name and "%" not in name
+    return pattern.match(name) is not None
 
 
 def _kubernetes_group(group: str) -> bool:

@@ -107,3 +107,41 @@ def test_every_object_of_a_list_is_checked() -> None:
     report = kubeschemas.validate(manifests(text), (1, 37))
     assert report.checked == 2
     assert [str(p.id) for p in report.problems] == ["Deployment/shop/web1"]
+
+
+NAMED = """\
+apiVersion: GROUPVERSION
+kind: KIND
+metadata: {name: NAME, namespace: shop}
+"""
+
+
+SUBDOMAIN = "a DNS-1123 subdomain (lower case letters, digits, '-' and '.')"
+
+
+@pytest.mark.parametrize(
+    ("group_version", "kind", "name", "problem"),
+    [
+        ("v1", "ConfigMap", "web.config-1", None),
+        ("v1", "ConfigMap", "Web_Bad", f"'Web_Bad' is not {SUBDOMAIN}"),
+        ("v1", "Service", "1web", "'1web' is not a DNS-1035 label (starting with a letter)"),
+        ("v1", "Service", "web.svc", "'web.svc' is not a DNS-1035 label (starting with a letter)"),
+        ("rbac.authorization.k8s.io/v1", "Role", "prod:robot", None),
+        (
+            "rbac.authorization.k8s.io/v1",
+            "Role",
+            "a/b",
+            "'a/b' is not a path segment (no '/' or '%')",
+        ),
+        ("example.com/v1", "Widget", "UPPER", f"'UPPER' is not {SUBDOMAIN}"),
+    ],
+)
+def test_names_are_checked_as_the_api_server_does(
+    group_version: str, kind: str, name: str, problem: str | None
+) -> None:
+    text = NAMED.replace("GROUPVERSION", group_version).replace("KIND", kind)
+    report = kubeschemas.validate(manifests(text.replace("NAME", name)), (1, 37))
+    found = [str(p) for p in report.problems if p.path == "metadata.name"]
+    assert found == (
+        [] if problem is None else [f"{kind}/shop/{name} (demo/web): metadata.name: {problem}"]
+    )
