@@ -374,6 +374,8 @@ def def_init(name: str, kind: str, parent: str) -> None:
     except OSError as exc:
         raise InputError(f"cannot write: {exc}", location=SourceLocation(str(folder))) from None
     click.echo(f"created {kind} definition {name!r} in {folder}/:")
+    if _registry(()).get("trait" if kind == "trait" else "component", name):
+        click.echo(f"notice: it shadows the built-in {kind} {name!r} wherever it is used", err=True)
     for relative in files:
         click.echo(f"  {folder / relative}")
     click.echo(_next_steps(name, kind, folder))

@@ -75,6 +75,13 @@ def test_def_init_refuses_to_overwrite(tmp_path: Path) -> None:
     assert list((tmp_path / "taken").iterdir()) == []
 
 
+def test_def_init_says_when_it_shadows_a_builtin(tmp_path: Path) -> None:
+    result = run("def", "init", "scaler", "--type", "trait", "--dir", str(tmp_path))
+    assert result.exit_code == 0
+    assert result.stderr == "notice: it shadows the built-in trait 'scaler' wherever it is used\n"
+    assert run("def", "init", "fresh", "--type", "trait", "--dir", str(tmp_path)).stderr == ""
+
+
 @pytest.mark.parametrize("name", ["My_Trait", "x-", "a" * 64])
 def test_def_init_names_must_be_dns_labels(tmp_path: Path, name: str) -> None:
     result = run("def", "init", name, "--type", "trait", "--dir", str(tmp_path))
