@@ -23,7 +23,7 @@ import jsonschema.exceptions
 from engine import kubeschemas
 from engine.authoring.examples import load_example, render_trial
 from engine.build import DEFAULT_KUBE_VERSION
-from engine.definitions import Definition, Registry, load_definition
+from engine.definitions import Definition, Registry, load_definition, references
 from engine.definitions.definition import METADATA_FILE, SCHEMA_FILE
 from engine.errors import DefinitionError, SailplanError, SourceLocation
 from engine.model import YamlPath, format_path, load_documents
@@ -154,6 +154,9 @@ def schema_problems(path: Path) -> list[Problem]:
     if not isinstance(schema, dict):
         return [Problem(SourceLocation(str(path), 1), "the schema must be a JSON object")]
     found = [*_meta_schema_problems(schema), *_reference_problems(schema)]
+    loop = references.ref_loop(schema)
+    if loop is not None:
+        found.append((loop, references.LOOP_MESSAGE))
     return [_at(path, text, where, message) for where, message in found[:MAX_SCHEMA_PROBLEMS]]
 
 

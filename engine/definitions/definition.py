@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from engine.definitions import references
 from engine.errors import DefinitionError, SchemaError, SourceLocation
-from engine.model import load_documents, schemas
+from engine.model import format_path, load_documents, schemas
 
 Kind = Literal["component", "trait"]
 KINDS: dict[str, Kind] = {
@@ -152,6 +153,11 @@ def _read_schema(path: Path, *, check: bool) -> dict[str, Any]:
             f"not a valid JSON Schema: {exc.message}",
             location=SourceLocation(str(path), None, where),
         ) from None
+    loop = references.ref_loop(schema)
+    if loop is not None:
+        raise DefinitionError(
+            references.LOOP_MESSAGE, location=SourceLocation(str(path), None, format_path(loop))
+        )
     return schema
 
 

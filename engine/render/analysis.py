@@ -33,6 +33,8 @@ from engine.render.templates import environment
 
 _MAX_DEPTH = 16
 _MAX_MACRO_CALLS = 200
+#: Macro calls followed inside one another (recursion included): each costs Python frames.
+_MAX_MACRO_NESTING = 8
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SHAPE_KEYS = frozenset(
     {
@@ -76,13 +78,17 @@ def undeclared_reads(definition: Definition) -> list[UndeclaredRead]:
     """
     try:
         tree = environment().parse(definition.template, filename=definition.template_file)
+        walker = _Walker(definition.schema)
+        walker.block(tree.body, {})
     except jinja2.TemplateSyntaxError as exc:
         raise DefinitionError(
             f"template syntax error: {exc.message}",
             location=SourceLocation(definition.template_file, exc.lineno),
         ) from None
-    walker = _Walker(definition.schema)
-    walker.block(tree.body, {})
+    except RecursionError:
+        raise DefinitionError(
+            "the template is nested too deeply", location=SourceLocation(definition.template_file)
+        ) from None
     return sorted(walker.found, key=lambda r: (r.line, r.path))
 
 
@@ -249,6 +255,7 @@ class _Walker:
         self.found: set[UndeclaredRead] = set()
         self.macros: dict[str, tuple[nodes.Macro, Scope]] = {}
         self.macro_calls = 0
+        self.macro_nesting = 0
 
     # statements
 
@@ -344,8 +351,18 @@ class _Walker:
         self, macro: nodes.Macro, scope: Scope, args: Sequence[_Val], kwargs: Mapping[str, _Val]
     ) -> None:
         self.macro_calls += 1
-        if self.macro_calls > _MAX_MACRO_CALLS:
+        if self.macro_calls > _MAX_MACRO_CALLS or self.macro_nesting >= _MAX_MACRO_NESTING:
             return
+        self.macro_nesting += 1
+        try:
+            self.bind_arguments(macro, scope, args, kwargs)
+            self.block(macro.body, scope)
+        finally:
+            self.macro_nesting -= 1
+
+    def bind_arguments(
+        self, macro: nodes.Macro, scope: Scope, args: Sequence[_Val], kwargs: Mapping[str, _Val]
+    ) -> None:
         first_default = len(macro.args) - len(macro.defaults)
         for i, arg in enumerate(macro.args):
             if i < len(args):
@@ -357,7 +374,6 @@ class _Walker:
             else:
                 val = UNKNOWN
             scope[arg.name] = val
-        self.block(macro.body, scope)
 
     # expressions
 

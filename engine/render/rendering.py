@@ -18,7 +18,7 @@ import jinja2
 from engine.definitions import Definition, Registry
 from engine.errors import DefinitionError, InputError, SourceLocation, TemplateError
 from engine.model import load_yaml
-from engine.render.templates import TemplateFailure, YamlText, compile_template
+from engine.render.templates import TemplateFailure, YamlText, compile_template, one_line
 
 ALLOWED_KEYS = {
     "component": frozenset({"output", "outputs"}),
@@ -43,6 +43,7 @@ def template_of(registry: Registry, definition: Definition) -> jinja2.Template:
 
 
 def _compile(definition: Definition, cache_dir: Path | None) -> jinja2.Template:
+    where = SourceLocation(definition.template_file)
     try:
         return compile_template(definition.template, definition.template_file, cache_dir)
     except jinja2.TemplateSyntaxError as exc:
@@ -50,6 +51,10 @@ def _compile(definition: Definition, cache_dir: Path | None) -> jinja2.Template:
             f"template syntax error: {exc.message}",
             location=SourceLocation(definition.template_file, exc.lineno),
         ) from None
+    except RecursionError:
+        raise DefinitionError("the template is nested too deeply", location=where) from None
+    except MemoryError:
+        raise DefinitionError("out of memory compiling the template", location=where) from None
 
 
 def render(
@@ -85,31 +90,36 @@ def _run(
     warnings: list[str],
 ) -> str:
     def warn(message: str) -> YamlText:
-        warnings.append(str(message))
+        warnings.append(one_line(str(message)))
         return YamlText("")
 
     try:
         return template.render(parameter=parameter, context=context, warn=warn)
     except TemplateFailure as exc:
         raise TemplateError(f"{exc} ({_subject(definition)})", location=where) from None
-    except RecursionError:
-        raise TemplateError(
-            f"template recursion too deep ({_subject(definition)})",
-            location=SourceLocation(definition.template_file),
-        ) from None
     except Exception as exc:  # any failure inside untrusted template code
         line = _template_line(exc, definition.template_file)
-        suffix = f" (rendering {_subject(definition)} for {where})" if where else ""
-        raise TemplateError(
-            f"{_describe(exc)}{suffix}",
-            location=SourceLocation(definition.template_file, line),
-        ) from exc
+        raise _template_error(_describe(exc), definition, where, line) from exc
+
+
+def _template_error(
+    message: str, definition: Definition, where: SourceLocation | None, line: int | None = None
+) -> TemplateError:
+    """An error in what the template did, at its file and line, naming the Application part."""
+    suffix = f" (rendering {_subject(definition)} for {where})" if where else ""
+    return TemplateError(
+        f"{message}{suffix}", location=SourceLocation(definition.template_file, line)
+    )
 
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, jinja2.UndefinedError):
-        return f"undefined value: {exc.message}"
-    return str(exc) or type(exc).__name__
+        return one_line(f"undefined value: {exc.message}")
+    if isinstance(exc, RecursionError):
+        return "template recursion too deep"
+    if isinstance(exc, MemoryError):
+        return "out of memory rendering the template"
+    return one_line(str(exc) or type(exc).__name__)
 
 
 def _template_line(exc: BaseException, filename: str) -> int | None:
@@ -126,24 +136,27 @@ def _parse(text: str, definition: Definition, where: SourceLocation | None) -> R
     try:
         docs = load_yaml(text, f"{definition.template_file} (rendered)")
     except InputError as exc:
-        raise TemplateError(
-            f"the template rendered invalid YAML: {exc.message}{_line_text(text, exc)}",
-            location=SourceLocation(definition.template_file),
-        ) from None
+        message = f"the template rendered invalid YAML: {exc.message}{_line_text(text, exc)}"
+        raise _template_error(message, definition, where) from None
     data = docs[0] if len(docs) == 1 else None
     if not isinstance(data, dict):
-        raise TemplateError(
-            "the template must render one YAML mapping",
-            location=SourceLocation(definition.template_file),
-        )
+        raise _template_error("the template must render one YAML mapping", definition, where)
     extra = sorted(set(data) - ALLOWED_KEYS[definition.kind])
     if extra:
         allowed = ", ".join(sorted(ALLOWED_KEYS[definition.kind]))
-        raise TemplateError(
-            f"the template rendered unexpected top-level key {extra[0]!r} (allowed: {allowed})",
-            location=SourceLocation(definition.template_file),
+        message = (
+            f"the template rendered unexpected top-level key {extra[0]!r} (allowed: {allowed})"
         )
-    return _rendered(data, definition)
+        raise _template_error(message, definition, where)
+    problem = _shape_problem(data)
+    if problem:
+        raise _template_error(problem, definition, where)
+    return Rendered(
+        data.get("output"),
+        data.get("outputs") or {},
+        data.get("patch"),
+        data.get("patchOutputs") or {},
+    )
 
 
 def _line_text(text: str, exc: InputError) -> str:
@@ -154,24 +167,20 @@ def _line_text(text: str, exc: InputError) -> str:
     return f" at rendered line {line}: {lines[line - 1].strip()[:120]!r}"
 
 
-def _rendered(data: Mapping[str, Any], definition: Definition) -> Rendered:
-    where = SourceLocation(definition.template_file)
+def _shape_problem(data: Mapping[str, Any]) -> str | None:
+    """What is wrong with the shape of the rendered top-level keys, if anything."""
     output = data.get("output")
     if output is not None and not _is_object(output):
-        raise TemplateError("'output' must be an object with apiVersion and kind", location=where)
+        return "'output' must be an object with apiVersion and kind"
     outputs = data.get("outputs") or {}
     if not isinstance(outputs, dict):
-        raise TemplateError("'outputs' must map names to objects", location=where)
+        return "'outputs' must map names to objects"
     for key, obj in outputs.items():
         if not _is_object(obj):
-            raise TemplateError(
-                f"outputs.{key} must be an object with apiVersion and kind",
-                location=where,
-            )
-    patch_outputs = data.get("patchOutputs") or {}
-    if not isinstance(patch_outputs, dict):
-        raise TemplateError("'patchOutputs' must map output names to patches", location=where)
-    return Rendered(output, outputs, data.get("patch"), patch_outputs)
+            return f"outputs.{key} must be an object with apiVersion and kind"
+    if not isinstance(data.get("patchOutputs") or {}, dict):
+        return "'patchOutputs' must map output names to patches"
+    return None
 
 
 def _is_object(value: Any) -> bool:

@@ -27,10 +27,15 @@ import yaml
 from jinja2.exceptions import SecurityError
 
 from engine import __version__
+from engine.render import budgets
 
-MAX_SEQUENCE = 1_000_000
 MAX_POWER_BITS = 4096
 
+MAX_MESSAGE = 400
+#: libyaml reads an implicit key only within 1024 characters; longer ones are made explicit.
+MAX_SIMPLE_KEY = 1000
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
 
 
@@ -57,14 +62,53 @@ def json_literal(value: Any) -> str:
     if isinstance(value, jinja2.Undefined):
         value._fail_with_undefined_error()
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+        text = _json(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"cannot write a value of type {type(value).__name__}: {exc}") from None
+    if len(text) > MAX_SIMPLE_KEY and _has_long_key(value):
+        text = _flow(value)
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+
+
+def _has_long_key(value: Any) -> bool:
+    """Whether a mapping in ``value`` has a key too long for a YAML implicit key."""
+    if isinstance(value, dict):
+        return any(
+            len(_json(_key(k))) > MAX_SIMPLE_KEY or _has_long_key(v) for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return any(_has_long_key(item) for item in value)
+    return False
+
+
+def _flow(value: Any) -> str:
+    """``value`` as JSON, except that long mapping keys are YAML explicit keys (``? "k": v``)."""
+    if isinstance(value, dict):
+        entries = []
+        for k, v in value.items():
+            key = _json(_key(k))
+            mark = "? " if len(key) > MAX_SIMPLE_KEY else ""
+            entries.append(f"{mark}{key}: {_flow(v)}")
+        return "{" + ", ".join(entries) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    return _json(value)
+
+
+def _key(key: Any) -> str:
+    """A mapping key as JSON writes it (JSON keys are strings)."""
+    return key if isinstance(key, str) else _json(key)
+
+
 def _finalize(value: Any) -> str:
-    return value if isinstance(value, YamlText) else json_literal(value)
+    text = value if isinstance(value, YamlText) else json_literal(value)
+    if len(text) > budgets.SMALL:
+        budgets.charge(len(text))
+    return text
 
 
 def to_json(value: Any) -> YamlText:
@@ -78,6 +122,7 @@ def to_yaml(value: Any, indent: int = 0) -> YamlText:
         return YamlText(json_literal(value))
     plain = json.loads(json_literal(value))
     block = yaml.safe_dump(plain, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    budgets.charge(max(indent, 0) * (block.count("\n") + 1))
     pad = " " * indent
     return YamlText("\n" + "".join(pad + line + "\n" for line in block.splitlines()).rstrip("\n"))
 
@@ -106,13 +151,43 @@ def b64encode(value: str) -> str:
 
 def fail(message: str) -> NoReturn:
     """Function ``fail(message)``: stop rendering with a user error (KubeVela's ``errs``)."""
-    raise TemplateFailure(str(message))
+    raise TemplateFailure(one_line(str(message)))
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line of bounded length: control characters escaped, the rest cut.
+
+    Messages from templates embed property values; a newline in one must not be able
+    to start what looks like another error line.
+    """
+    if len(text) > MAX_MESSAGE:
+        text = f"{text[:MAX_MESSAGE]}... ({len(text) - MAX_MESSAGE} more characters)"
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class _Template(jinja2.Template):
+    """A template whose every render gets a fresh work budget."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        token = budgets.start()
+        try:
+            return super().render(*args, **kwargs)
+        finally:
+            budgets.stop(token)
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
-    """The immutable sandbox, with bounds on repetition and exponentiation."""
+    """The immutable sandbox, with every growing operation charged to the work budget."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    code_generator_class = budgets.CodeGenerator
+    template_class = _Template
+    charge = staticmethod(budgets.charge)
+    measured = staticmethod(budgets.measured)
+    joined = staticmethod(budgets.joined)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         """``x["items"]`` on a mapping is its key or undefined, never its method."""
@@ -120,20 +195,23 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
             if argument in obj:
                 return obj[argument]
             return self.undefined(obj=obj, name=argument)
+        if type(argument) is slice:
+            budgets.charge(budgets.size(obj))
         return super().getitem(obj, argument)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        """``x.items`` on a mapping prefers the key ``items`` over the method.
+        """``x.name`` on a mapping is its key ``name``; a method name is the method.
 
-        Plain keys of a mapping and values held by a ``namespace()`` are data, not
-        attributes, and are returned without the sandbox's per-attribute checks.
+        So ``labels.items()`` works whatever keys the user's labels have, and a key that
+        is also a method name (``items``, ``values``, ``get``) is read as ``x["items"]``.
+        Plain keys and values held by a ``namespace()`` are data, returned without the
+        sandbox's per-attribute checks.
         """
-        if type(obj) is dict:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
             if attribute in obj:
                 return obj[attribute]
-            if not hasattr(dict, attribute):  # no key, no method: undefined, quickly
-                return self.undefined(obj=obj, name=attribute)
-        elif type(obj) is jinja2.utils.Namespace and not attribute.startswith("_"):
+            return self.undefined(obj=obj, name=attribute)
+        if type(obj) is jinja2.utils.Namespace and not attribute.startswith("_"):
             held = object.__getattribute__(obj, "_Namespace__attrs")
             if attribute in held:  # a value set with {% set ns.x = ... %}
                 return held[attribute]
@@ -142,18 +220,62 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     def call_binop(
         self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
     ) -> Any:
-        if operator == "*":
-            _check_repeat(left, right)
-            _check_repeat(right, left)
         if operator == "**":
             _check_power(left, right)
-        return super().call_binop(context, operator, left, right)
+        else:
+            budgets.charge(_binop_cost(operator, left, right))
+        result = super().call_binop(context, operator, left, right)
+        if operator == "%":
+            budgets.charge_text(result)
+        return result
+
+    def call(
+        __self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Call from template code, charging arguments and what the call may make."""
+        args = budgets.charged_call(__obj, args, kwargs)
+        result = super().call(__context, __obj, *args, **kwargs)
+        budgets.charge_text(result)
+        return result
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """``str.format`` and ``str.format_map``, sandboxed, with their widths charged."""
+        text = getattr(value, "__self__", None)
+        name = getattr(value, "__name__", None)
+        if not isinstance(text, str) or name not in ("format", "format_map"):
+            return None
+        vformat = _Formatter(self).vformat
+
+        def formatted(*args: Any, **kwargs: Any) -> str:
+            if name == "format_map":
+                if kwargs or len(args) != 1:
+                    raise TypeError("format_map() takes exactly one argument")
+                return str(vformat(text, (), args[0]))
+            return str(vformat(text, args, kwargs))
+
+        return functools.update_wrapper(formatted, value)
 
 
-def _check_repeat(seq: Any, times: Any) -> None:
-    too_long = isinstance(seq, str | list | tuple) and isinstance(times, int)
-    if too_long and len(seq) * times > MAX_SEQUENCE:
-        raise SecurityError("the repetition makes a sequence too long")
+class _Formatter(jinja2.sandbox.SandboxedFormatter):
+    """Jinja's sandboxed ``str.format``, charging each field's width before padding it."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        budgets.charge(budgets.spec_cost(format_spec))
+        return super().format_field(value, format_spec)
+
+
+def _binop_cost(operator: str, left: Any, right: Any) -> int:
+    """Elements or characters ``left <operator> right`` may make."""
+    if operator == "*":
+        if isinstance(left, str | list | tuple) and isinstance(right, int):
+            return budgets.size(left) * max(right, 0)
+        if isinstance(right, str | list | tuple) and isinstance(left, int):
+            return budgets.size(right) * max(left, 0)
+    elif operator == "+":
+        return budgets.size(left) + budgets.size(right)
+    elif operator == "%":
+        return budgets.printf_cost(left, right)
+    return 0
 
 
 def _check_power(base: Any, exponent: Any) -> None:
@@ -184,8 +306,21 @@ def environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(FILTERS)
-    env.globals.update({"fail": fail, "merge": merge})
+    filters: dict[str, Callable[..., Any]] = env.filters
+    for name, func in filters.items():
+        filters[name] = budgets.charged_filter(func, budgets.FILTER_GROWTH.get(name))
+    tests: dict[str, Callable[..., Any]] = env.tests  # type: ignore[assignment]
+    for name, func in tests.items():
+        if budgets.takes_arguments(func):  # a test of its value alone is quick
+            tests[name] = budgets.charged_filter(func)
+    env.globals.pop("lipsum", None)
+    env.globals.update({"fail": fail, "merge": merge, "range": _range})
     return env
+
+
+def _range(*args: int) -> range:
+    """The sandbox's ``range``, its length charged."""
+    return budgets.measured(jinja2.sandbox.safe_range(*args))  # type: ignore[no-any-return]
 
 
 def compile_template(source: str, filename: str, cache_dir: Path | None = None) -> jinja2.Template:
@@ -198,7 +333,8 @@ def compile_template(source: str, filename: str, cache_dir: Path | None = None) 
     env = environment()
     code = _cached_code(env, source, filename, cache_dir) if cache_dir else None
     if code is None:
-        code = env.compile(source, name=filename, filename=filename)
+        with budgets.budgeted():  # compiling folds constants: template code runs
+            code = env.compile(source, name=filename, filename=filename)
         if cache_dir:
             _store_code(env, source, filename, cache_dir, code)
     return env.template_class.from_code(env, code, env.make_globals(None))
@@ -208,7 +344,9 @@ def _bucket(
     env: jinja2.Environment, source: str, filename: str, cache_dir: Path
 ) -> tuple[jinja2.bccache.FileSystemBytecodeCache, jinja2.bccache.Bucket]:
     cache = jinja2.bccache.FileSystemBytecodeCache(str(cache_dir), "%s.jinja")
-    return cache, cache.get_bucket(env, f"sailplan-{__version__}:{filename}", filename, source)
+    return cache, cache.get_bucket(
+        env, f"sailplan-{__version__}-{budgets.CODE_VERSION}:{filename}", filename, source
+    )
 
 
 def _cached_code(env: jinja2.Environment, source: str, filename: str, cache_dir: Path) -> Any:

@@ -121,6 +121,22 @@ def test_schema_json_syntax_and_dangling_references(tmp_path: Path) -> None:
     )
 
 
+def test_a_ref_loop_is_reported_at_its_line(tmp_path: Path) -> None:
+    schema = {"type": "object", "$defs": {"a": {"$ref": "#/$defs/a"}}}
+    folder = write(tmp_path, "web", schema=json.dumps(schema, indent=2))
+    [problem] = problems(folder)
+    assert problem.startswith(f"{folder}/schema.json:5: $defs.a.$ref: this $ref leads back")
+
+
+def test_a_recursive_macro_is_checked_and_rendered(tmp_path: Path) -> None:
+    template = scaffold("web", "component")["template.yaml.j2"].replace(
+        "image: {{ parameter.image }}",
+        "image: {% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% else %}{{ parameter.image }}"
+        "{% endif %}{% endmacro %}{{ f(3) }}",
+    )
+    assert problems(write(tmp_path, "web", template=template)) == []
+
+
 def test_a_template_syntax_error_is_reported_once_at_its_line(tmp_path: Path) -> None:
     template = "output:\n  apiVersion: v1\n  kind: {{ 'ConfigMap' }\n"
     folder = write(tmp_path, "web", template=template)

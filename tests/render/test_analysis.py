@@ -168,3 +168,29 @@ def test_a_syntax_error_names_the_template_line() -> None:
 def test_every_builtin_template_reads_only_declared_parameters(registry: Registry) -> None:
     found = {f"{d.name}:{r.line}: {r.message}" for d in registry.all() for r in undeclared_reads(d)}
     assert found == set()
+
+
+@pytest.mark.parametrize(
+    "macros",
+    [
+        "{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }}",
+        "{% macro f(n) %}{{ f(n + 1) }}{{ f(n + 2) }}{% endmacro %}{{ f(0) }}",
+        "{% macro a(n) %}{{ b(n) }}{% endmacro %}{% macro b(n) %}{{ a(n) }}{% endmacro %}",
+    ],
+)
+def test_recursive_macros_are_followed_a_few_levels(macros: str) -> None:
+    template = macros + "\n{{ parameter.imag }}\n"
+    assert reads(template) == ["2: parameter.imag is not declared in schema.json"]
+
+
+def test_a_recursive_macro_still_checks_what_it_reads() -> None:
+    template = (
+        "{% macro walk(p) %}{{ p.portt }}{% for q in [p] %}{{ walk(q) }}{% endfor %}"
+        "{% endmacro %}{{ walk(parameter.ports[0]) }}\n"
+    )
+    assert reads(template) == ["1: parameter.ports[].portt is not declared in schema.json"]
+
+
+def test_a_template_nested_too_deeply_is_a_definition_error() -> None:
+    with pytest.raises(DefinitionError, match="nested too deeply"):
+        reads("patch:\n  a: {{ " + "(" * 3000 + "1" + ")" * 3000 + " }}\n")
