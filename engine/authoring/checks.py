@@ -153,11 +153,59 @@ def schema_problems(path: Path) -> list[Problem]:
         return [Problem(SourceLocation(str(path), exc.lineno), f"invalid JSON: {exc.msg}")]
     if not isinstance(schema, dict):
         return [Problem(SourceLocation(str(path), 1), "the schema must be a JSON object")]
+    duplicate = _duplicate_key(text, path)
+    if duplicate is not None:
+        return [duplicate]
     found = [*_meta_schema_problems(schema), *_reference_problems(schema)]
     loop = references.ref_loop(schema)
     if loop is not None:
         found.append((loop, references.LOOP_MESSAGE))
+    elif not found:
+        found.extend(_default_problems(schema))
     return [_at(path, text, where, message) for where, message in found[:MAX_SCHEMA_PROBLEMS]]
+
+
+def _duplicate_key(text: str, path: Path) -> Problem | None:
+    """A key given twice in one JSON object (``json`` keeps the last one silently)."""
+    try:
+        load_documents(text, str(path))
+    except SailplanError as exc:
+        if exc.message.startswith("duplicate key"):
+            return Problem(exc.location, exc.message)
+    return None
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_VALUES = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+
+
+def _default_problems(root: Mapping[str, Any]) -> Iterator[tuple[YamlPath, str]]:
+    """Defaults that their own schema rejects: filled in, they would fail every render."""
+    cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
+    validator = cls(root)
+    for where, schema in _subschemas(root, ()):
+        if "default" in schema:
+            error = jsonschema.exceptions.best_match(
+                validator.evolve(schema=schema).iter_errors(schema["default"])
+            )
+            if error is not None:
+                yield (*where, "default"), f"the default does not match the schema: {error.message}"
+
+
+def _subschemas(schema: Any, where: YamlPath) -> Iterator[tuple[YamlPath, Mapping[str, Any]]]:
+    if not isinstance(schema, Mapping):
+        return
+    yield where, schema
+    for key in _SCHEMA_MAPS:
+        for name, sub in (schema.get(key) or {}).items():
+            yield from _subschemas(sub, (*where, key, name))
+    for key in _SCHEMA_LISTS:
+        for i, sub in enumerate(schema.get(key) or []):
+            yield from _subschemas(sub, (*where, key, i))
+    for key in _SCHEMA_VALUES:
+        if key in schema:
+            yield from _subschemas(schema[key], (*where, key))
 
 
 def _meta_schema_problems(schema: Mapping[str, Any]) -> Iterator[tuple[YamlPath, str]]:

@@ -128,6 +128,32 @@ def test_a_ref_loop_is_reported_at_its_line(tmp_path: Path) -> None:
     assert problem.startswith(f"{folder}/schema.json:5: $defs.a.$ref: this $ref leads back")
 
 
+def test_a_default_its_schema_rejects_is_reported_at_its_line(tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "$defs": {"port": {"type": "integer", "minimum": 1}},
+        "properties": {
+            "name": {"type": "string", "default": 5},
+            "port": {"$ref": "#/$defs/port", "default": 0},
+            "ok": {"$ref": "#/$defs/port", "default": 80},
+            "tags": {"type": "array", "items": {"type": "string", "default": "x"}},
+        },
+    }
+    (tmp_path / "s.json").write_text(json.dumps(schema, indent=2))
+    assert [str(p) for p in schema_problems(tmp_path / "s.json")] == [
+        f"{tmp_path}/s.json:12: properties.name.default: the default does not match the "
+        "schema: 5 is not of type 'string'",
+        f"{tmp_path}/s.json:16: properties.port.default: the default does not match the "
+        "schema: 0 is less than the minimum of 1",
+    ]
+
+
+def test_a_key_given_twice_in_the_schema_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_text('{\n  "type": "object",\n  "type": "array"\n}\n')
+    [problem] = [str(p) for p in schema_problems(tmp_path / "s.json")]
+    assert problem == f"{tmp_path}/s.json:3: duplicate key 'type'"
+
+
 def test_a_recursive_macro_is_checked_and_rendered(tmp_path: Path) -> None:
     template = scaffold("web", "component")["template.yaml.j2"].replace(
         "image: {{ parameter.image }}",
