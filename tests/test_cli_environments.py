@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from cli import main
 from tests.conftest import EXAMPLES
+from tests.harness import app_yaml
 from tests.test_revisions import git
 
 OVERLAYS = EXAMPLES / "environments/overlays"
@@ -115,19 +116,20 @@ def test_a_file_named_after_a_step_is_no_environment_of_its_own(tmp_path: Path) 
 def test_deploy_steps_sharing_a_topology_and_deploy2env_steps(tmp_path: Path) -> None:
     app = tmp_path / "app.yaml"
     app.write_text(
-        "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: a}\n"
-        "spec:\n  components:\n"
-        "    - {name: web, type: worker, properties: {image: nginx}}\n"
-        "  policies:\n"
-        "    - {name: local, type: topology, properties: {clusters: [local]}}\n"
-        "    - name: small\n      type: override\n"
-        "      properties: {components: [{name: web, properties: {image: 'nginx:small'}}]}\n"
-        "    - name: eb\n      type: env-binding\n      properties:\n"
-        "        envs: [{name: qa, placement: {namespaceSelector: {name: qa}}}]\n"
-        "  workflow:\n    steps:\n"
-        "      - {name: deploy-plain, type: deploy, properties: {policies: [local]}}\n"
-        "      - {name: deploy-small, type: deploy, properties: {policies: [local, small]}}\n"
-        "      - {name: to-qa, type: deploy2env, properties: {policy: eb, env: qa}}\n"
+        app_yaml(
+            "    - {name: web, type: worker, properties: {image: nginx}}\n"
+            "  policies:\n"
+            "    - {name: local, type: topology, properties: {clusters: [local]}}\n"
+            "    - name: small\n      type: override\n"
+            "      properties: {components: [{name: web, properties: {image: 'nginx:small'}}]}\n"
+            "    - name: eb\n      type: env-binding\n      properties:\n"
+            "        envs: [{name: qa, placement: {namespaceSelector: {name: qa}}}]\n"
+            "  workflow:\n    steps:\n"
+            "      - {name: deploy-plain, type: deploy, properties: {policies: [local]}}\n"
+            "      - {name: deploy-small, type: deploy, properties: {policies: [local, small]}}\n"
+            "      - {name: to-qa, type: deploy2env, properties: {policy: eb, env: qa}}\n",
+            name="a",
+        )
     )
     small = run("render", str(app), "--env", "deploy-small")
     assert small.exit_code == 0, small.stderr

@@ -20,6 +20,7 @@ from engine.errors import BuildError
 from engine.model import load_documents
 from engine.model.environment import Environment, Overlay
 from tests.conftest import EXAMPLES
+from tests.harness import app_yaml
 
 POLICIES = EXAMPLES / "environments/policies/my-app.yaml"
 
@@ -74,12 +75,13 @@ def test_topology_namespace_is_not_forced_on_namespace_objects(
 ) -> None:
     app = tmp_path / "app.yaml"
     app.write_text(
-        "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: a}\n"
-        "spec:\n  components:\n"
-        "    - name: ns\n      type: k8s-objects\n      properties:\n        objects:\n"
-        "          - {apiVersion: v1, kind: Namespace, metadata: {name: team}}\n"
-        "          - {apiVersion: v1, kind: ConfigMap, metadata: {name: c, namespace: other}}\n"
-        "  policies:\n    - {name: t, type: topology, properties: {namespace: forced}}\n"
+        app_yaml(
+            "    - name: ns\n      type: k8s-objects\n      properties:\n        objects:\n"
+            "          - {apiVersion: v1, kind: Namespace, metadata: {name: team}}\n"
+            "          - {apiVersion: v1, kind: ConfigMap, metadata: {name: c, namespace: other}}\n"
+            "  policies:\n    - {name: t, type: topology, properties: {namespace: forced}}\n",
+            name="a",
+        )
     )
     namespace, configmap = build_environment([unit(app)], registry, "t").manifests
     assert "namespace" not in namespace.object["metadata"]
@@ -138,18 +140,19 @@ def test_steps_sharing_a_topology_are_environments_of_their_own(
 ) -> None:
     app = tmp_path / "app.yaml"
     app.write_text(
-        "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: a}\n"
-        "spec:\n  components:\n"
-        "    - {name: web, type: worker, properties: {image: nginx}}\n"
-        "  policies:\n"
-        "    - {name: local, type: topology, properties: {clusters: [local]}}\n"
-        "    - name: big\n      type: override\n"
-        "      properties: {components: [{name: web, properties: {image: 'nginx:big'}}]}\n"
-        "    - name: small\n      type: override\n"
-        "      properties: {components: [{name: web, properties: {image: 'nginx:small'}}]}\n"
-        "  workflow:\n    steps:\n"
-        "      - {name: deploy-big, type: deploy, properties: {policies: [local, big]}}\n"
-        "      - {name: deploy-small, type: deploy, properties: {policies: [local, small]}}\n"
+        app_yaml(
+            "    - {name: web, type: worker, properties: {image: nginx}}\n"
+            "  policies:\n"
+            "    - {name: local, type: topology, properties: {clusters: [local]}}\n"
+            "    - name: big\n      type: override\n"
+            "      properties: {components: [{name: web, properties: {image: 'nginx:big'}}]}\n"
+            "    - name: small\n      type: override\n"
+            "      properties: {components: [{name: web, properties: {image: 'nginx:small'}}]}\n"
+            "  workflow:\n    steps:\n"
+            "      - {name: deploy-big, type: deploy, properties: {policies: [local, big]}}\n"
+            "      - {name: deploy-small, type: deploy, properties: {policies: [local, small]}}\n",
+            name="a",
+        )
     )
     images = {
         p.name: p.build.manifests[0].object["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -173,11 +176,13 @@ def test_a_file_named_after_a_step_extends_its_environment_only(registry: Regist
 def test_a_topology_without_clusters_deploys_nothing(registry: Registry, tmp_path: Path) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(
-        "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: a}\n"
-        "spec:\n  components:\n    - {name: web, type: worker, properties: {image: nginx}}\n"
-        "  policies:\n"
-        "    - {name: nowhere, type: topology, properties: {clusters: [], namespace: x}}\n"
-        "    - {name: here, type: topology, properties: {namespace: y}}\n"
+        app_yaml(
+            "    - {name: web, type: worker, properties: {image: nginx}}\n"
+            "  policies:\n"
+            "    - {name: nowhere, type: topology, properties: {clusters: [], namespace: x}}\n"
+            "    - {name: here, type: topology, properties: {namespace: y}}\n",
+            name="a",
+        )
     )
     nowhere = build_environment([unit(path)], registry, "nowhere")
     assert nowhere.manifests == ()
