@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from engine.definitions import references
+from engine.definitions import references, schemachecks
 from engine.errors import DefinitionError, SchemaError, SourceLocation
 from engine.model import format_path, load_documents, schemas
 
@@ -136,12 +136,20 @@ def _read_schema(path: Path, *, check: bool) -> dict[str, Any]:
         raise DefinitionError(
             f"invalid JSON: {exc.msg}", location=SourceLocation(str(path), exc.lineno)
         ) from None
+    except RecursionError:
+        raise DefinitionError(
+            f"the schema is nested more than {schemachecks.MAX_DEPTH} levels deep",
+            location=SourceLocation(str(path)),
+        ) from None
     if not isinstance(schema, dict):
         raise DefinitionError(
             "the schema must be a JSON object", location=SourceLocation(str(path))
         )
     if not check:
         return schema
+    for problem in schemachecks.problems(schema):
+        place = SourceLocation(str(path), None, format_path(problem.path))
+        raise DefinitionError(problem.message, location=place)
     import jsonschema  # only user definitions are checked: keep it off the render path
 
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import data
 from engine.errors import SchemaError, SourceLocation
-from engine.model import fastcheck
+from engine.model import fastcheck, regexes
 from engine.model.paths import YamlPath
 
 if TYPE_CHECKING:
@@ -48,12 +48,17 @@ class Compiled:
     def validator(self) -> jsonschema.protocols.Validator:
         import jsonschema
 
-        cls = jsonschema.validators.validator_for(
-            self.schema, default=jsonschema.Draft202012Validator
+        cls = linear_validator(
+            jsonschema.validators.validator_for(
+                self.schema, default=jsonschema.Draft202012Validator
+            )
         )
+        validator: jsonschema.protocols.Validator
         if self.registry is None:
-            return cls(self.schema)
-        return cls(self.schema, registry=self.registry())
+            validator = cls(self.schema)
+        else:
+            validator = cls(self.schema, registry=self.registry())
+        return validator
 
     def is_valid(self, instance: Any) -> bool:
         if self.fast is not None:
@@ -102,6 +107,77 @@ def inline_refs(schema: Any, root: Any = None, seen: tuple[str, ...] = ()) -> An
     if set(out) - _ANNOTATIONS & set(resolved):
         return {"allOf": [resolved, out]}
     return {**resolved, **out}
+
+
+@functools.cache
+def linear_validator(cls: type[jsonschema.protocols.Validator]) -> Any:
+    """``cls`` (a jsonschema validator class) matching every pattern with RE2.
+
+    jsonschema matches ``pattern`` and ``patternProperties`` (also inside
+    ``additionalProperties``) with Python's backtracking ``re``; user schemas are untrusted.
+    """
+    import jsonschema.validators
+
+    return jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        cls,
+        {
+            "pattern": _pattern,
+            "patternProperties": _pattern_properties,
+            "additionalProperties": _additional_properties,
+        },
+    )
+
+
+def _pattern(validator: Any, pattern: Any, instance: Any, _: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, _: Any) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, extra: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    extras = [
+        key
+        for key in instance
+        if key not in known and not any(_search(pattern, key) for pattern in patterns)
+    ]
+    if validator.is_type(extra, "object"):
+        for key in extras:
+            yield from validator.descend(instance[key], extra, path=key)
+    elif not extra and extras:
+        listed = ", ".join(repr(key) for key in sorted(extras, key=str))
+        if patterns:
+            verb = "does" if len(extras) == 1 else "do"
+            regexes_ = ", ".join(repr(p) for p in sorted(patterns))
+            yield ValidationError(f"{listed} {verb} not match any of the regexes: {regexes_}")
+        else:
+            verb = "was" if len(extras) == 1 else "were"
+            yield ValidationError(
+                f"Additional properties are not allowed ({listed} {verb} unexpected)"
+            )
+
+
+def _search(pattern: Any, text: str) -> bool:
+    """Whether ``pattern`` (checked when its schema loaded) occurs in ``text``."""
+    try:
+        return regexes.compile(pattern).search(text) is not None
+    except regexes.RegexError as exc:
+        raise SchemaError(f"schema pattern {exc}") from None
 
 
 @functools.cache

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from engine.errors import PatchError
+from engine.model import regexes
 from engine.model.environment import Target
 from engine.patch._ids import ResId, metadata
 
@@ -38,11 +39,11 @@ __all__ = ["LabelSelector", "Selector", "compile_target", "describe", "parse_sel
 class Selector:
     """A compiled ``Target``."""
 
-    group: re.Pattern[str] | None
-    version: re.Pattern[str] | None
-    kind: re.Pattern[str] | None
-    name: re.Pattern[str] | None
-    namespace: re.Pattern[str] | None
+    group: regexes.Regex | None
+    version: regexes.Regex | None
+    kind: regexes.Regex | None
+    name: regexes.Regex | None
+    namespace: regexes.Regex | None
     labels: LabelSelector | None
     annotations: LabelSelector | None
 
@@ -102,21 +103,21 @@ def describe(target: Target) -> str:
     return text or "(every object)"
 
 
-def _pattern(field: str, value: str | None) -> re.Pattern[str] | None:
+def _pattern(field: str, value: str | None) -> regexes.Regex | None:
+    """The anchored pattern, as kustomize compiles it (``^(?:value)$``, Go syntax)."""
     if not value:
         return None
     if not isinstance(value, str):
         raise PatchError(f"target {field} must be a string, got {type(value).__name__}")
     try:
-        return re.compile(f"(?:{value})\\Z")
-    except re.error as exc:
-        raise PatchError(
-            f"target {field} {value!r} is not a valid regular expression: {exc}"
-        ) from None
+        regexes.compile(value)  # alone first, so the message quotes what the user wrote
+        return regexes.compile(f"^(?:{value})$")
+    except regexes.RegexError as exc:
+        raise PatchError(f"target {field} {exc}") from None
 
 
-def _any_match(pattern: re.Pattern[str] | None, *values: str) -> bool:
-    return pattern is None or any(pattern.match(value) for value in values)
+def _any_match(pattern: regexes.Regex | None, *values: str) -> bool:
+    return pattern is None or any(pattern.search(value) for value in values)
 
 
 def _optional_selector(field: str, text: str | None) -> LabelSelector | None:

@@ -29,6 +29,7 @@ from jinja2 import nodes
 from engine.definitions import Definition
 from engine.definitions.parameters import resolve
 from engine.errors import DefinitionError, SourceLocation
+from engine.model import regexes
 from engine.render.templates import environment
 
 _MAX_DEPTH = 16
@@ -235,8 +236,8 @@ def _elements(schema: Any, root: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _matches(pattern: str, key: str) -> bool:
     try:
-        return re.search(pattern, key) is not None
-    except re.error:
+        return regexes.compile(pattern).search(key) is not None
+    except regexes.RegexError:
         return True
 
 
