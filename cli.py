@@ -35,14 +35,14 @@ class _Group(click.Group):
     """A group that turns engine errors into one line on stderr and exit code 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from engine.errors import SailplanError
+        from engine.errors import SailplanError, brief
 
         try:
             return super().invoke(ctx)
         except SailplanError as exc:
             if ctx.meta.get("sailplan.debug"):
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {brief(str(exc))}", err=True)
             ctx.exit(1)
 
 
@@ -170,7 +170,7 @@ def validate(
     of them together. --strict also checks the objects against the Kubernetes schemas.
     """
     from engine.environments import build_every_environment
-    from engine.errors import SailplanError
+    from engine.errors import SailplanError, brief
     from engine.workspace import read_units
 
     registry = common.registry(definition_dirs)
@@ -194,7 +194,7 @@ def validate(
     if strict and not errors:
         errors.extend(common.kube_errors(manifests, kube_version))
     for error in errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {brief(error)}", err=True)
     if errors:
         click.echo(f"{len(errors)} error(s) in {len(files)} file(s)", err=True)
         sys.exit(1)

@@ -48,10 +48,9 @@ def _many_traits(folder: Path) -> None:
 
 
 def _deep_schema(folder: Path) -> None:
-    schema: dict[str, object] = {"type": "string"}
-    for _ in range(5000):
-        schema = {"type": "object", "properties": {"a": schema}}
-    (folder / "defs/thing/schema.json").write_text(json.dumps(schema))
+    levels = 5000
+    text = '{"type": "object", "properties": {"a": ' * levels + '{"type": "string"}' + "}}" * levels
+    (folder / "defs/thing/schema.json").write_text(text)
 
 
 def _long_argument(folder: Path) -> None:

@@ -110,11 +110,25 @@ def load_definition(folder: Path, *, check_schema: bool = True) -> Definition:
     )
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """The text of a definition file; unreadable or non-UTF-8 is a located error."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError(f"cannot read: {exc}", location=SourceLocation(str(path))) from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DefinitionError(
+            f"cannot read: {exc.strerror or exc}", location=SourceLocation(str(path))
+        ) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DefinitionError(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded",
+            location=SourceLocation(str(path), line),
+        ) from None
+
+
+_read_text = read_text
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:

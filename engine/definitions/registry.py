@@ -20,6 +20,7 @@ from engine.definitions.definition import (
     Definition,
     Kind,
     load_definition,
+    read_text,
 )
 from engine.errors import DefinitionError, SourceLocation
 from engine.model import load_documents
@@ -109,10 +110,7 @@ class Registry:
 
 def _peek(meta_file: Path) -> tuple[Kind, str]:
     """Kind and name of a definition without loading the rest of it."""
-    try:
-        docs = load_documents(meta_file.read_text(encoding="utf-8"), str(meta_file))
-    except OSError as exc:
-        raise DefinitionError(str(exc), location=SourceLocation(str(meta_file))) from None
+    docs = load_documents(read_text(meta_file), str(meta_file))
     raw = docs[0].data if docs else None
     if not isinstance(raw, dict) or raw.get("kind") not in KINDS or not raw.get("name"):
         raise DefinitionError(

@@ -30,6 +30,8 @@ Locate = Callable[[YamlPath], SourceLocation]
 
 _ANNOTATIONS = frozenset({"description", "title", "default", "examples", "deprecated", "$comment"})
 _LITERALS = frozenset({"enum", "const", "default", "examples"})
+#: Characters of a value quoted in a message.
+_QUOTED = 80
 
 
 @dataclasses.dataclass(frozen=True)
@@ -289,11 +291,21 @@ def explain(error: jsonschema.exceptions.ValidationError) -> tuple[YamlPath, str
         )
     if error.validator == "const":
         return path, f"{_short(error.instance)} must be {_short(error.validator_value)}"
-    return path, _bounded(error.message)
+    return path, _bounded(error.message, error.instance)
 
 
-def _bounded(message: str, limit: int = 300) -> str:
-    """A message that quotes a huge value, cut to a readable length."""
+def _bounded(message: str, instance: Any = None, limit: int = 300) -> str:
+    """A message that quotes a huge value, cut to a readable length.
+
+    The quoted value is cut first, so the reason after it ("is not of type 'integer'")
+    stays; only what is still too long is cut at the end.
+    """
+    if len(message) <= limit:
+        return message
+    shown = repr(instance)
+    if len(shown) > _QUOTED and shown in message:
+        cut = f"{shown[:_QUOTED]}... ({len(shown) - _QUOTED:,} more characters)"
+        message = message.replace(shown, cut, 1)
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
 

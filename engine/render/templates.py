@@ -182,7 +182,7 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """The immutable sandbox, with every growing operation charged to the work budget."""
 
-    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    intercepted_binops = frozenset({"*", "**", "+", "-", "%"})
     code_generator_class = budgets.CodeGenerator
     template_class = _Template
     charge = staticmethod(budgets.charge)
@@ -227,6 +227,9 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         result = super().call_binop(context, operator, left, right)
         if operator == "%":
             budgets.charge_text(result)
+        elif type(result) is int and result.bit_length() > MAX_POWER_BITS:
+            # each step is cheap, but squaring again and again doubles the digits each time
+            raise SecurityError(f"the number is too large (over {MAX_POWER_BITS} bits)")
         return result
 
     def call(
@@ -282,7 +285,7 @@ def _check_power(base: Any, exponent: Any) -> None:
     if not (isinstance(base, int) and isinstance(exponent, int)) or abs(base) < 2 or exponent < 1:
         return
     if exponent * abs(base).bit_length() > MAX_POWER_BITS:
-        raise SecurityError("the power is too large")
+        raise SecurityError(f"the power is too large (over {MAX_POWER_BITS} bits)")
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
