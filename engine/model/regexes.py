@@ -52,7 +52,7 @@ class RegexError(ValueError):
     def __init__(self, pattern: str, reason: str) -> None:
         self.pattern = pattern
         self.reason = reason
-        super().__init__(f"{quote(pattern)} is not a supported regular expression: {reason}")
+        super().__init__(f"{quote(pattern)} is not a valid regular expression: {reason}")
 
 
 def quote(pattern: str) -> str:

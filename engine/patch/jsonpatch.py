@@ -77,10 +77,12 @@ def apply_json_patch(doc: Any, operations: Any) -> Any:
     """
     parsed = _parse_operations(operations)
     result = doc
-    room = MAX_SIZE - measure(doc, MAX_SIZE)
+    room: int | None = None  # measured at the first copy: most patches have none
     for index, operation in enumerate(parsed):
         try:
             if operation.op == "copy":  # the one operation that can double a document
+                if room is None:
+                    room = MAX_SIZE - measure(result, MAX_SIZE)
                 room -= measure(_get(result, operation.source_tokens), room)
                 if room < 0:
                     raise _Failure(f"the document grows too large (over {MAX_SIZE:,} units)")
