@@ -166,9 +166,11 @@ def validate(
 ) -> None:
     """Check Applications in every environment: schemas, properties, templates, duplicates.
 
-    Each file is checked on its own first, so every broken file is reported; then all
-    of them together. --strict also checks the objects against the Kubernetes schemas.
+    Each file is checked on its own first, so every broken file is reported with each of
+    its independent errors (at most 20 a file); then all of them together. --strict also
+    checks the objects against the Kubernetes schemas and the API server's field rules.
     """
+    from engine import findings
     from engine.environments import build_every_environment
     from engine.errors import SailplanError, brief
     from engine.workspace import read_units
@@ -178,9 +180,11 @@ def validate(
     errors: list[str] = []
     for path in files:
         try:
-            build_every_environment(read_units([str(path)]), registry, kube_version=kube_version)
+            units = read_units([str(path)])
+            found = findings.errors(units, registry, kube_version=kube_version)
         except SailplanError as exc:
-            errors.append(str(exc))
+            found = [exc]
+        errors.extend(str(error) for error in found)
     manifests: list[Manifest] = []
     apps = 0
     if not errors:

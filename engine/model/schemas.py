@@ -258,6 +258,32 @@ def check(
     raise SchemaError(message, location=locate(base + path))
 
 
+def all_errors(
+    validator: Compiled, instance: Any, locate: Locate, limit: int = 20
+) -> list[SchemaError]:
+    """Every violation of ``instance`` (at most ``limit``), each located, in path order.
+
+    Alternatives (``anyOf``, ``oneOf``) give their most relevant violation only.
+    """
+    if validator.is_valid(instance):
+        return []
+    import jsonschema.exceptions
+
+    found: list[SchemaError] = []
+    seen: set[str] = set()
+    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
+    for error in errors:
+        best = jsonschema.exceptions.best_match([error]) or error
+        path, message = explain(best)
+        located = SchemaError(message, location=locate(path))
+        if str(located) not in seen:
+            seen.add(str(located))
+            found.append(located)
+        if len(found) >= limit:
+            break
+    return found
+
+
 def _misspelt(
     errors: list[jsonschema.exceptions.ValidationError],
 ) -> jsonschema.exceptions.ValidationError | None:
