@@ -40,7 +40,7 @@ def _app(components: str, policies: str = "") -> str:
 
 def _many_traits(folder: Path) -> None:
     traits = "".join(
-        f"        - type: labels\n          properties:\n            l{i}: v\n"
+        f"        - type: scaler\n          properties:\n            replicas: {i % 7 + 1}\n"
         for i in range(20000)
     )
     comp = "    - name: web\n      type: webservice\n      properties:\n        image: nginx\n"
