@@ -252,8 +252,10 @@ class _Catalog:
         return [self.items[key] for key in sorted(k for k in keys if k in self.items)]
 
     def update(self, item: Tracked) -> None:
+        old = self.items.get(item.index)
         self.items[item.index] = item
-        self._add_names(item)
+        if old is None or old.ids() != item.ids():
+            self._add_names(item)
 
     def delete(self, items: Sequence[Tracked]) -> None:
         for item in items:
@@ -340,7 +342,7 @@ def _patched(item: Tracked, patch: Patch, ref: str) -> Tracked:
             renamed = ResId.of(obj) != item.current
             return (item.remembered() if renamed else item).changed(obj)
         merged = _keep_identity(item.obj, strategic_merge(item.obj, body))
-        return item.changed(labelmaps.settle(merged))
+        return item.kept(labelmaps.settle(merged))
     except PatchError as exc:
         raise _patch_error(patch, ref, f"{item.current}: {_inner(exc)}") from None
 
