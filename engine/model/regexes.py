@@ -14,8 +14,6 @@ from __future__ import annotations
 import functools
 from typing import Any, Protocol
 
-import re2  # type: ignore[import-untyped]
-
 __all__ = ["Regex", "RegexError", "compile", "quote"]
 
 #: Memory RE2 may use for one compiled pattern; a larger pattern is refused.
@@ -23,9 +21,6 @@ MAX_MEMORY = 8 << 20
 #: Characters of a pattern quoted in a message.
 _QUOTED = 80
 
-_OPTIONS = re2.Options()
-_OPTIONS.log_errors = False  # RE2 would print each refusal on stderr
-_OPTIONS.max_mem = MAX_MEMORY
 
 # A few escapes RE2 reads differently or not at all, with what to say instead.
 _HINTS = (
@@ -74,11 +69,27 @@ def compile(pattern: str) -> Regex:
         raise RegexError(str(pattern), f"a pattern is a string, not {type(pattern).__name__}")
     if "\x00" in pattern:
         raise RegexError(pattern, "it holds a NUL character")
+    re2 = _re2()
     try:
-        compiled: Regex = re2.compile(pattern, _OPTIONS)
+        compiled: Regex = re2.compile(pattern, _options())
     except re2.error as exc:
         raise RegexError(pattern, _reason(pattern, exc)) from None
     return compiled
+
+
+def _re2() -> Any:
+    """The RE2 module, imported on first use (renders without patterns never need it)."""
+    import re2  # type: ignore[import-untyped]
+
+    return re2
+
+
+@functools.cache
+def _options() -> Any:
+    options = _re2().Options()
+    options.log_errors = False  # RE2 would print each refusal on stderr
+    options.max_mem = MAX_MEMORY
+    return options
 
 
 def _reason(pattern: str, exc: Exception) -> str:
