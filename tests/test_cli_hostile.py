@@ -53,6 +53,12 @@ def _deep_schema(folder: Path) -> None:
     (folder / "defs/thing/schema.json").write_text(text)
 
 
+def _huge_list_template(folder: Path) -> None:
+    template = folder / "defs/thing/template.yaml.j2"
+    elements = ",".join(["1"] * 100_000)
+    template.write_text("{%- set x = [" + elements + "] %}\n" + template.read_text())
+
+
 def _long_argument(folder: Path) -> None:
     (folder / "arg.txt").write_text("x" * 100_000)
 
@@ -61,6 +67,7 @@ GENERATORS: dict[str, Callable[[Path], None]] = {
     "many-traits": _many_traits,
     "deep-schema": _deep_schema,
     "long-argument": _long_argument,
+    "huge-list-template": _huge_list_template,
 }
 
 

@@ -30,7 +30,7 @@ from engine.definitions import Definition
 from engine.definitions.parameters import resolve
 from engine.errors import DefinitionError, SourceLocation
 from engine.model import regexes
-from engine.render.templates import environment
+from engine.render.templates import TemplateTooLarge, check_size, environment
 
 _MAX_DEPTH = 16
 _MAX_MACRO_CALLS = 200
@@ -78,6 +78,7 @@ def undeclared_reads(definition: Definition) -> list[UndeclaredRead]:
     Raises DefinitionError (with the template line) if the template does not parse.
     """
     try:
+        check_size(definition.template)
         tree = environment().parse(definition.template, filename=definition.template_file)
         walker = _Walker(definition.schema)
         walker.block(tree.body, {})
@@ -86,6 +87,8 @@ def undeclared_reads(definition: Definition) -> list[UndeclaredRead]:
             f"template syntax error: {exc.message}",
             location=SourceLocation(definition.template_file, exc.lineno),
         ) from None
+    except TemplateTooLarge as exc:
+        raise DefinitionError(str(exc), location=SourceLocation(definition.template_file)) from None
     except RecursionError:
         raise DefinitionError(
             "the template is nested too deeply", location=SourceLocation(definition.template_file)

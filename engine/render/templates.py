@@ -30,6 +30,9 @@ from engine import __version__
 from engine.render import budgets
 
 MAX_POWER_BITS = 4096
+#: Characters of one template: seven times the largest built-in. Jinja compiles about ten
+#: thousand list elements a second, so a huge template could take minutes to compile.
+MAX_TEMPLATE_CHARS = 64 * 1024
 
 MAX_MESSAGE = 400
 #: libyaml reads an implicit key only within 1024 characters; longer ones are made explicit.
@@ -326,6 +329,19 @@ def _range(*args: int) -> range:
     return budgets.measured(jinja2.sandbox.safe_range(*args))  # type: ignore[no-any-return]
 
 
+class TemplateTooLarge(ValueError):
+    """A template longer than ``MAX_TEMPLATE_CHARS``."""
+
+
+def check_size(source: str) -> None:
+    """Refuse a template too large to compile in a few seconds."""
+    if len(source) > MAX_TEMPLATE_CHARS:
+        raise TemplateTooLarge(
+            f"the template has {len(source):,} characters; at most {MAX_TEMPLATE_CHARS:,} "
+            "are compiled (split it, or move data into the schema's defaults)"
+        )
+
+
 def compile_template(source: str, filename: str, cache_dir: Path | None = None) -> jinja2.Template:
     """Compile template source; syntax errors propagate as ``TemplateSyntaxError``.
 
@@ -333,6 +349,7 @@ def compile_template(source: str, filename: str, cache_dir: Path | None = None) 
     cache, keyed by sailplan version, file name and a checksum of the source), so a
     render need not recompile the same definitions every time.
     """
+    check_size(source)
     env = environment()
     code = _cached_code(env, source, filename, cache_dir) if cache_dir else None
     if code is None:
