@@ -12,7 +12,6 @@ folder in one go; nothing here prints.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -148,12 +147,9 @@ def schema_problems(path: Path) -> list[Problem]:
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(SourceLocation(str(path)), f"cannot read: {exc}")]
     try:
-        schema = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return [Problem(SourceLocation(str(path), exc.lineno), f"invalid JSON: {exc.msg}")]
-    except RecursionError:
-        message = f"the schema is nested more than {schemachecks.MAX_DEPTH} levels deep"
-        return [Problem(SourceLocation(str(path)), message)]
+        schema = schemachecks.load_json(text)
+    except schemachecks.JsonError as exc:
+        return [Problem(SourceLocation(str(path), exc.line), exc.message)]
     if not isinstance(schema, dict):
         return [Problem(SourceLocation(str(path), 1), "the schema must be a JSON object")]
     duplicate = _duplicate_key(text, path)

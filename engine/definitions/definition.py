@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -145,16 +144,9 @@ def _read_metadata(path: Path) -> dict[str, Any]:
 
 def _read_schema(path: Path, *, check: bool) -> dict[str, Any]:
     try:
-        schema = json.loads(_read_text(path))
-    except json.JSONDecodeError as exc:
-        raise DefinitionError(
-            f"invalid JSON: {exc.msg}", location=SourceLocation(str(path), exc.lineno)
-        ) from None
-    except RecursionError:
-        raise DefinitionError(
-            f"the schema is nested more than {schemachecks.MAX_DEPTH} levels deep",
-            location=SourceLocation(str(path)),
-        ) from None
+        schema = schemachecks.load_json(_read_text(path))
+    except schemachecks.JsonError as exc:
+        raise DefinitionError(exc.message, location=SourceLocation(str(path), exc.line)) from None
     if not isinstance(schema, dict):
         raise DefinitionError(
             "the schema must be a JSON object", location=SourceLocation(str(path))

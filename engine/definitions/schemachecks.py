@@ -16,12 +16,14 @@ stack or fail later with a message that names neither the file nor the place:
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from engine.model import regexes
 
-__all__ = ["MAX_DEPTH", "SchemaProblem", "problems"]
+__all__ = ["MAX_DEPTH", "JsonError", "SchemaProblem", "load_json", "problems"]
 
 Path = tuple[str | int, ...]
 
@@ -30,6 +32,42 @@ MAX_DEPTH = 128
 
 _LITERALS = frozenset({"enum", "const", "default", "examples"})
 _DYNAMIC = ("$dynamicRef", "$recursiveRef")
+
+
+#: Digits of an integer in a schema (Python cannot print more than 4,300).
+MAX_INT_DIGITS = 1000
+_LONG_INT = re.compile(rf"-?[0-9]{{{MAX_INT_DIGITS + 1},}}")
+
+
+class JsonError(ValueError):
+    """A ``schema.json`` that is not JSON sailplan can read, with its line."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def load_json(text: str) -> Any:
+    """The JSON document ``text``; syntax, depth and huge integers are ``JsonError``s."""
+    try:
+        return json.loads(text, parse_int=_int)
+    except json.JSONDecodeError as exc:
+        raise JsonError(f"invalid JSON: {exc.msg}", exc.lineno) from None
+    except RecursionError:
+        raise JsonError(f"the schema is nested more than {MAX_DEPTH} levels deep", None) from None
+    except ValueError as exc:  # from _int
+        found = _LONG_INT.search(text)
+        line = text.count("\n", 0, found.start()) + 1 if found else None
+        raise JsonError(str(exc), line) from None
+
+
+def _int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(
+            f"an integer of {len(digits):,} digits is too long (at most {MAX_INT_DIGITS:,})"
+        )
+    return int(digits)
 
 
 class SchemaProblem(ValueError):
