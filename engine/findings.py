@@ -3,7 +3,8 @@
 Why: a build stops at its first error, and a user fixing a file wants all of them at
 once. When a file does not build, its parts are checked on their own: an Application
 that fails its schema gives every schema violation; one that parses gives, for each
-component alone (without its ``dependsOn``), the first error of that component. The
+component alone (without its ``dependsOn``), its first error, or, when the component
+builds without its traits, the first error of each of its traits on its own. The
 first error of the whole build always comes first; duplicates are dropped; at most
 ``MAX_ERRORS`` are returned.
 """
@@ -17,7 +18,7 @@ from engine.build import build
 from engine.definitions import Registry
 from engine.environments import Unit, build_every_environment
 from engine.errors import SailplanError
-from engine.model import Application, Document, is_application, schemas
+from engine.model import Application, Component, Document, is_application, schemas
 from engine.model.application import parse_application
 
 __all__ = ["MAX_ERRORS", "errors"]
@@ -71,11 +72,28 @@ def _component_errors(
 ) -> list[SailplanError]:
     found: list[SailplanError] = []
     for component in app.components:
-        alone = dataclasses.replace(
-            app, components=(dataclasses.replace(component, depends_on=()),)
-        )
-        try:
-            build(alone, registry, kube_version=kube_version)
-        except SailplanError as exc:
-            found.append(exc)
+        free = dataclasses.replace(component, depends_on=())
+        error = _build_error(app, free, registry, kube_version)
+        if error is None:
+            continue
+        bare = _build_error(app, dataclasses.replace(free, traits=()), registry, kube_version)
+        if bare is not None or len(free.traits) < 2:
+            found.append(error)  # the component itself, or its one trait
+            continue
+        for trait in free.traits:  # the component is fine: each trait on its own
+            alone = dataclasses.replace(free, traits=(trait,))
+            found.extend(e for e in [_build_error(app, alone, registry, kube_version)] if e)
     return found
+
+
+def _build_error(
+    app: Application, component: Component, registry: Registry, kube_version: tuple[int, int]
+) -> SailplanError | None:
+    """The first error of ``component`` built alone in ``app``, if any."""
+    try:
+        build(
+            dataclasses.replace(app, components=(component,)), registry, kube_version=kube_version
+        )
+    except SailplanError as exc:
+        return exc
+    return None
