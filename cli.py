@@ -279,7 +279,7 @@ def _revision_report(
     registry: Registry,
     kube: tuple[int, int],
 ) -> Report:
-    from engine.revisions import compare_with_revision
+    from engine.gitops.baseref import compare_with_revision
 
     comparison = compare_with_revision(paths, ref, registry, kube_version=kube, only=envs)
     common.warn(comparison.warnings)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from engine.definitions import Registry
-from engine.errors import BuildError, InputError, SailplanError
-from engine.revisions import RevisionError, compare_with_revision
+from engine.errors import BuildError, GitError, InputError, SailplanError
+from engine.gitops.baseref import compare_with_revision
 
 ENV_APP = """\
 apiVersion: core.oam.dev/v1beta1
@@ -182,19 +182,19 @@ def test_environments_can_be_picked_by_name_or_alias(repo: Path, registry: Regis
 
 def test_an_unknown_revision_is_a_clear_error(repo: Path, registry: Registry) -> None:
     for ref in ("no-such-branch", "--output=x", "HEAD~9"):
-        with pytest.raises(RevisionError, match=f"unknown revision '{ref}'"):
+        with pytest.raises(GitError, match=f"unknown revision '{ref}'"):
             compare_with_revision([str(repo / APP)], ref, registry)
 
 
 def test_outside_a_repository_is_a_clear_error(tmp_path: Path, registry: Registry) -> None:
     write(tmp_path / "plain", "app.yaml", ENV_APP)
-    with pytest.raises(RevisionError, match="not in a git repository"):
+    with pytest.raises(GitError, match="not in a git repository"):
         compare_with_revision([str(tmp_path / "plain/app.yaml")], "HEAD", registry)
 
 
 def test_paths_in_two_repositories_are_an_error(tmp_path: Path, registry: Registry) -> None:
     first, second = make_repo(tmp_path / "a"), make_repo(tmp_path / "b")
-    with pytest.raises(RevisionError, match="different git repositories"):
+    with pytest.raises(GitError, match="different git repositories"):
         compare_with_revision([str(first / APP), str(second / APP)], "HEAD", registry)
 
 
