@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +29,8 @@ KINDS: dict[str, Kind] = {
 METADATA_FILE = "definition.yaml"
 SCHEMA_FILE = "schema.json"
 TEMPLATE_FILE = "template.yaml.j2"
+#: A definition name, as KubeVela's (a Kubernetes DNS label) and as the schema says.
+NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +91,7 @@ class Definition:
         """The example property sets shipped in ``examples/``, by file name."""
         folder = self.folder / "examples"
         paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
-        return [_example(path) for path in paths]
+        return [_example(path, self.folder) for path in paths]
 
 
 def load_definition(folder: Path, *, check_schema: bool = True) -> Definition:
@@ -96,9 +100,9 @@ def load_definition(folder: Path, *, check_schema: bool = True) -> Definition:
     ``check_schema=False`` skips validating the schema against the JSON Schema
     meta-schema; only the built-ins, which the test suite checks, are loaded so.
     """
-    meta = _read_metadata(folder / METADATA_FILE)
-    schema = _read_schema(folder / SCHEMA_FILE, check=check_schema)
-    template = _read_text(folder / TEMPLATE_FILE)
+    meta = _read_metadata(folder / METADATA_FILE, folder)
+    schema = _read_schema(folder / SCHEMA_FILE, folder, check=check_schema)
+    template = read_file(folder / TEMPLATE_FILE, folder)
     return Definition(
         name=meta["name"],
         kind=KINDS[meta["kind"]],
@@ -110,15 +114,27 @@ def load_definition(folder: Path, *, check_schema: bool = True) -> Definition:
     )
 
 
-def _read_text(path: Path) -> str:
+def read_file(path: Path, folder: Path) -> str:
+    """A file of the definition ``folder``; a link leading out of the folder is refused.
+
+    A definition may come from anyone: a ``template.yaml.j2`` linked to a credentials
+    file would otherwise be read, and its lines quoted in error messages.
+    """
     try:
+        real = os.path.realpath(path)
+        inside = os.path.realpath(folder)
+        if os.path.commonpath([real, inside]) != inside:
+            raise DefinitionError(
+                "is a link leading out of its definition folder; it is not followed",
+                location=SourceLocation(str(path)),
+            )
         return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise DefinitionError(f"cannot read: {exc}", location=SourceLocation(str(path))) from None
 
 
-def _read_metadata(path: Path) -> dict[str, Any]:
-    docs = load_documents(_read_text(path), str(path))
+def _read_metadata(path: Path, folder: Path) -> dict[str, Any]:
+    docs = load_documents(read_file(path, folder), str(path))
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
         raise DefinitionError("expected one YAML mapping", location=SourceLocation(str(path)))
     try:
@@ -129,9 +145,9 @@ def _read_metadata(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_schema(path: Path, *, check: bool) -> dict[str, Any]:
+def _read_schema(path: Path, folder: Path, *, check: bool) -> dict[str, Any]:
     try:
-        schema = json.loads(_read_text(path))
+        schema = json.loads(read_file(path, folder))
     except json.JSONDecodeError as exc:
         raise DefinitionError(
             f"invalid JSON: {exc.msg}", location=SourceLocation(str(path), exc.lineno)
@@ -161,8 +177,8 @@ def _read_schema(path: Path, *, check: bool) -> dict[str, Any]:
     return schema
 
 
-def _example(path: Path) -> Example:
-    docs = load_documents(_read_text(path), str(path))
+def _example(path: Path, folder: Path) -> Example:
+    docs = load_documents(read_file(path, folder), str(path))
     data = docs[0].data if docs else None
     if not isinstance(data, dict) or not isinstance(data.get("properties", {}), dict):
         raise DefinitionError(

@@ -17,9 +17,11 @@ from engine import data
 from engine.definitions.definition import (
     KINDS,
     METADATA_FILE,
+    NAME,
     Definition,
     Kind,
     load_definition,
+    read_file,
 )
 from engine.errors import DefinitionError, SourceLocation
 from engine.model import load_documents
@@ -109,17 +111,21 @@ class Registry:
 
 def _peek(meta_file: Path) -> tuple[Kind, str]:
     """Kind and name of a definition without loading the rest of it."""
-    try:
-        docs = load_documents(meta_file.read_text(encoding="utf-8"), str(meta_file))
-    except OSError as exc:
-        raise DefinitionError(str(exc), location=SourceLocation(str(meta_file))) from None
+    docs = load_documents(read_file(meta_file, meta_file.parent), str(meta_file))
     raw = docs[0].data if docs else None
     if not isinstance(raw, dict) or raw.get("kind") not in KINDS or not raw.get("name"):
         raise DefinitionError(
             f"needs 'kind' ({' or '.join(KINDS)}) and 'name'",
             location=SourceLocation(str(meta_file)),
         )
-    return KINDS[raw["kind"]], str(raw["name"])
+    name = raw["name"]
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise DefinitionError(
+            f"{str(name)[:80]!r} is not a valid definition name (lower-case letters, digits "
+            "and '-', at most 63)",
+            location=docs[0].source.locate(("name",)),
+        )
+    return KINDS[raw["kind"]], name
 
 
 def kinds() -> Iterable[Kind]:
