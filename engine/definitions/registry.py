@@ -23,6 +23,7 @@ from engine.definitions.definition import (
     load_definition,
     read_file,
 )
+from engine.definitions.sources import CodeCache
 from engine.errors import DefinitionError, SourceLocation
 from engine.model import load_documents
 
@@ -38,10 +39,10 @@ class Registry:
         user_dirs: Sequence[Path] = (),
         *,
         builtin: Path | None = None,
-        cache_dir: Path | None = None,
+        cache: CodeCache | None = None,
     ) -> None:
-        #: Where compiled templates may be cached between runs (None: nowhere).
-        self.cache_dir = cache_dir
+        #: Where compiled templates are cached between runs (None: nowhere).
+        self.cache = cache
         self._folders: dict[tuple[Kind, str], Path] = {}
         self._loaded: dict[tuple[Kind, str], Definition] = {}
         self._memo: dict[tuple[str, int], Any] = {}
