@@ -161,7 +161,12 @@ def _relative(root: Path, typed: str) -> str:
 
 
 def _tree(root: Path, commit: str, folders: Sequence[str]) -> dict[str, str]:
-    """Every regular file under ``folders`` at ``commit``: repository path -> blob id."""
+    """Every regular file under ``folders`` at ``commit``: repository path -> blob id.
+
+    A crafted commit may hold any name in its trees: every path is checked to be a
+    plain relative path (no ``..``, ``.`` or empty parts) that is not also a folder of
+    another path, or the revision is refused with an error naming the entry.
+    """
     specs = sorted({f or "." for f in folders})
     out = _git(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *specs)
     files: dict[str, str] = {}
@@ -170,9 +175,29 @@ def _tree(root: Path, commit: str, folders: Sequence[str]) -> dict[str, str]:
             continue
         meta, _, name = record.partition(b"\t")
         mode, kind, blob = meta.decode().split(" ")
+        path = os.fsdecode(name)
+        _check_entry(path, commit)
         if kind == "blob" and mode in _BLOB_MODES:  # symlinks and submodules are skipped
-            files[os.fsdecode(name)] = blob
+            files[path] = blob
+    for path in files:
+        parent = posixpath.dirname(path)
+        while parent:
+            if parent in files:
+                raise GitError(
+                    f"the tree of commit {commit[:12]} holds both a file and a folder "
+                    f"named {parent!r}; it cannot be read"
+                )
+            parent = posixpath.dirname(parent)
     return files
+
+
+def _check_entry(path: str, commit: str) -> None:
+    parts = path.split("/")
+    if any(p in ("", ".", "..") for p in parts) or "\\" in path:
+        raise GitError(
+            f"the tree of commit {commit[:12]} holds the unsafe path {path[:200]!r}; "
+            "it is not read"
+        )
 
 
 def _blobs(root: Path, ids: Sequence[str]) -> dict[str, bytes]:
@@ -232,8 +257,11 @@ def _exported(
         contents = _blobs(root, list(wanted.values()))
         for path, blob in wanted.items():
             target = folder / path
+            if not Path(os.path.realpath(target.parent)).is_relative_to(folder):
+                raise GitError(f"refusing to export {path!r}: it leaves the export folder")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(contents[blob])
+            with target.open("xb") as fh:  # never over a file or through a link
+                fh.write(contents[blob])
         yield folder, present
     finally:
         shutil.rmtree(folder, ignore_errors=True)
