@@ -2,8 +2,9 @@
 
 A definition is a folder holding ``definition.yaml`` (metadata),
 ``schema.json`` (JSON Schema of ``properties``) and ``template.yaml.j2`` (the Jinja
-template), plus ``examples/*.yaml`` used by tests and docs. Loading reads and checks
-the files; compiling the template is the render layer's job.
+template), plus ``examples/*.yaml`` used by tests and docs. Parsing checks the texts
+a ``DefinitionSource`` read (no file is opened here); compiling the template is the
+render layer's job.
 """
 
 from __future__ import annotations
@@ -11,17 +12,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from engine.definitions import references
+from engine.definitions.sources import DefinitionFiles, Kind
 from engine.errors import DefinitionError, SchemaError, SourceLocation
 from engine.model import format_path, load_documents, schemas
 
-Kind = Literal["component", "trait"]
 KINDS: dict[str, Kind] = {
     "ComponentDefinition": "component",
     "TraitDefinition": "trait",
@@ -54,6 +54,8 @@ class Definition:
     meta: Mapping[str, Any]
     schema: Mapping[str, Any]
     template: str
+    #: Example name -> YAML text.
+    example_texts: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def workload_type(self) -> str:
@@ -89,20 +91,21 @@ class Definition:
 
     def examples(self) -> list[Example]:
         """The example property sets shipped in ``examples/``, by file name."""
-        folder = self.folder / "examples"
-        paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
-        return [_example(path, self.folder) for path in paths]
+        return [
+            _example(name, self.example_texts[name], str(self.folder / "examples" / name))
+            for name in sorted(self.example_texts)
+        ]
 
 
-def load_definition(folder: Path, *, check_schema: bool = True) -> Definition:
-    """Read and check one definition folder.
+def parse_definition(files: DefinitionFiles, *, check_schema: bool = True) -> Definition:
+    """Check and parse the texts of one definition.
 
     ``check_schema=False`` skips validating the schema against the JSON Schema
     meta-schema; only the built-ins, which the test suite checks, are loaded so.
     """
-    meta = _read_metadata(folder / METADATA_FILE, folder)
-    schema = _read_schema(folder / SCHEMA_FILE, folder, check=check_schema)
-    template = read_file(folder / TEMPLATE_FILE, folder)
+    folder = Path(files.folder)
+    meta = _parse_metadata(files.metadata, str(folder / METADATA_FILE))
+    schema = _parse_schema(files.schema, str(folder / SCHEMA_FILE), check=check_schema)
     return Definition(
         name=meta["name"],
         kind=KINDS[meta["kind"]],
@@ -110,33 +113,15 @@ def load_definition(folder: Path, *, check_schema: bool = True) -> Definition:
         folder=folder,
         meta=meta,
         schema=schema,
-        template=template,
+        template=files.template,
+        example_texts=files.examples,
     )
 
 
-def read_file(path: Path, folder: Path) -> str:
-    """A file of the definition ``folder``; a link leading out of the folder is refused.
-
-    A definition may come from anyone: a ``template.yaml.j2`` linked to a credentials
-    file would otherwise be read, and its lines quoted in error messages.
-    """
-    try:
-        real = os.path.realpath(path)
-        inside = os.path.realpath(folder)
-        if os.path.commonpath([real, inside]) != inside:
-            raise DefinitionError(
-                "is a link leading out of its definition folder; it is not followed",
-                location=SourceLocation(str(path)),
-            )
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DefinitionError(f"cannot read: {exc}", location=SourceLocation(str(path))) from None
-
-
-def _read_metadata(path: Path, folder: Path) -> dict[str, Any]:
-    docs = load_documents(read_file(path, folder), str(path))
+def _parse_metadata(text: str, name: str) -> dict[str, Any]:
+    docs = load_documents(text, name)
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
-        raise DefinitionError("expected one YAML mapping", location=SourceLocation(str(path)))
+        raise DefinitionError("expected one YAML mapping", location=SourceLocation(name))
     try:
         schemas.check(schemas.bundled("definition"), docs[0].data, docs[0].source.locate)
     except SchemaError as exc:
@@ -145,9 +130,9 @@ def _read_metadata(path: Path, folder: Path) -> dict[str, Any]:
     return data
 
 
-def _read_schema(path: Path, folder: Path, *, check: bool) -> dict[str, Any]:
+def _parse_schema(text: str, path: str, *, check: bool) -> dict[str, Any]:
     try:
-        schema = json.loads(read_file(path, folder))
+        schema = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DefinitionError(
             f"invalid JSON: {exc.msg}", location=SourceLocation(str(path), exc.lineno)
@@ -177,16 +162,16 @@ def _read_schema(path: Path, folder: Path, *, check: bool) -> dict[str, Any]:
     return schema
 
 
-def _example(path: Path, folder: Path) -> Example:
-    docs = load_documents(read_file(path, folder), str(path))
+def _example(name: str, text: str, path: str) -> Example:
+    docs = load_documents(text, path)
     data = docs[0].data if docs else None
     if not isinstance(data, dict) or not isinstance(data.get("properties", {}), dict):
         raise DefinitionError(
             "an example is a mapping with 'properties' (and optionally 'component')",
-            location=SourceLocation(str(path)),
+            location=SourceLocation(path),
         )
     return Example(
-        name=path.stem,
+        name=name.rsplit(".", 1)[0],
         properties=data.get("properties") or {},
         component=data.get("component"),
         description=str(data.get("description", "")),

@@ -195,8 +195,7 @@ def _check_entry(path: str, commit: str) -> None:
     parts = path.split("/")
     if any(p in ("", ".", "..") for p in parts) or "\\" in path:
         raise GitError(
-            f"the tree of commit {commit[:12]} holds the unsafe path {path[:200]!r}; "
-            "it is not read"
+            f"the tree of commit {commit[:12]} holds the unsafe path {path[:200]!r}; it is not read"
         )
 
 

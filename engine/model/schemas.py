@@ -107,8 +107,7 @@ def inline_refs(schema: Any, root: Any = None, seen: tuple[str, ...] = ()) -> An
 @functools.cache
 def _document(name: str) -> dict[str, Any]:
     """A bundled schema, with references into the other bundled schemas inlined."""
-    with open(data.schema_file(name), encoding="utf-8") as fh:
-        document: dict[str, Any] = _inline_bundled(json.load(fh))
+    document: dict[str, Any] = _inline_bundled(json.loads(data.schema_text(name)))
     return document
 
 
@@ -138,7 +137,7 @@ def _bundled_registry() -> referencing.Registry[Any]:
     """Every bundled schema by its ``$id``, so they can refer to each other."""
     import referencing
 
-    documents = [_document(path.name.split(".")[0]) for path in data.schema_dir().glob("*.json")]
+    documents = [_document(name) for name in data.schema_names()]
     return referencing.Registry().with_resources(
         (doc["$id"], referencing.Resource.from_contents(doc)) for doc in documents
     )
