@@ -89,7 +89,9 @@ def page(
     if examples:
         lines += ["", "## Examples"]
         for path in examples:
-            lines += _example(registry, definition, load_example(path), kube_version)
+            lines += _example(
+                registry, definition, load_example(path, definition.folder), kube_version
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -120,3 +120,20 @@ def test_def_doc_does_not_write_through_a_link(tmp_path: Path) -> None:
     result = runner.invoke(main, ["def", "doc", "scaler", "--out", str(out)])
     assert result.exit_code == 1
     assert victim.read_text() == "keep\n"
+
+
+def test_def_doc_does_not_follow_an_example_link_out_of_the_folder(tmp_path: Path) -> None:
+    secret = tmp_path / "credentials.yaml"
+    secret.write_text("properties: {password: hunter2}\n")
+    folder = tmp_path / "defs" / "leaky"
+    (folder / "examples").mkdir(parents=True)
+    (folder / "definition.yaml").write_text("kind: TraitDefinition\nname: leaky\ndescription: x\n")
+    (folder / "schema.json").write_text('{"type": "object"}')
+    (folder / "template.yaml.j2").write_text("patch: {}\n")
+    (folder / "examples" / "basic.yaml").symlink_to(secret)
+    out = tmp_path / "ref"
+    result = CliRunner().invoke(main, ["def", "doc", str(folder), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "is a link leading out of its definition folder" in result.stderr
+    assert "hunter2" not in result.output + result.stderr
+    assert not out.exists()
