@@ -19,6 +19,7 @@ from engine import data
 from engine.errors import SchemaError, SourceLocation
 from engine.model import fastcheck
 from engine.model.paths import YamlPath
+from engine.model.secrets import redacted, secret_values
 
 if TYPE_CHECKING:
     import jsonschema.exceptions
@@ -176,7 +177,8 @@ def check(
     path, message = explain(error)
     if subject:
         message = f"{message} ({subject})"
-    raise SchemaError(message, location=locate(base + path))
+    # the message may quote a value: never one of a Secret in the instance
+    raise redacted(SchemaError(message, location=locate(base + path)), secret_values(instance))
 
 
 def _misspelt(

@@ -85,6 +85,15 @@ def test_schema_errors_on_k8s_objects_holding_a_secret() -> None:
     assert "hunter2" not in result.output + result.stderr
 
 
+def test_application_schema_errors_quoting_a_secret() -> None:
+    for command in ("render", "validate"):
+        result = run(command, str(CASES / "properties-not-a-mapping.yaml"))
+        assert result.exit_code == 1
+        assert "is not of type 'object', 'null'" in result.stderr
+        assert "'password': '***'" in result.stderr
+        assert "hunter2" not in result.output + result.stderr
+
+
 def test_validate_strict_type_errors_in_string_data() -> None:
     result = run("validate", "--strict", str(CASES / "strict-stringdata.yaml"))
     assert result.exit_code == 1
