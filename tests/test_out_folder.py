@@ -6,13 +6,14 @@ failure class of the hardening issue is a case here (files under ``tests/cases/o
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cli import main
@@ -129,14 +130,17 @@ _NAMES = st.one_of(
     st.text(max_size=12),
     st.builds(lambda c, n: c * n, st.sampled_from(["a", "é", "."]), st.integers(250, 300)),
 )
+#: Mostly names Kubernetes takes, sometimes hostile ones: both outcomes get exercised.
+_SAFE = st.from_regex(r"[a-z0-9][a-z0-9.-]{0,30}", fullmatch=True)
+_MIXED = st.integers(0, 4).flatmap(lambda i: _NAMES if i == 0 else _SAFE)
 
 
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    objects=st.lists(st.tuples(_NAMES, _NAMES, _NAMES, _NAMES), min_size=1, max_size=6),
-    env=_NAMES,
+    objects=st.lists(st.tuples(_MIXED, _MIXED, _MIXED, _MIXED), min_size=1, max_size=6),
+    env=_MIXED,
 )
 def test_random_names_never_leave_the_out_folder(
     tmp_path_factory: pytest.TempPathFactory,
@@ -150,7 +154,9 @@ def test_random_names_never_leave_the_out_folder(
         files = preview_files([_preview(env, manifests)])
     except BuildError as exc:
         assert "cannot be a file name" in str(exc)
+        event("refused")
         return
+    event("written")
     assert len({p.casefold() for p in files}) == len(files)  # no two objects on one file
     write_tree(root, files)
     inside = os.path.realpath(root)
@@ -169,3 +175,33 @@ def _manifest(kind: str, name: str, namespace: str, *, cluster: str = "") -> Man
 
 def _preview(name: str, manifests: list[Manifest]) -> Preview:
     return Preview(name, Build(tuple(manifests), ()))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(objects=st.lists(st.tuples(_MIXED, _MIXED, _MIXED), min_size=1, max_size=4))
+def test_random_names_through_the_command_line(
+    tmp_path_factory: pytest.TempPathFactory, objects: list[tuple[str, str, str]]
+) -> None:
+    base = tmp_path_factory.mktemp("cli")
+    (base / "app").mkdir()
+    docs = [
+        json.dumps(
+            {"apiVersion": "v1", "kind": k or "ConfigMap", "metadata": {"name": n, "namespace": ns}}
+        )
+        for k, n, ns in objects
+    ]
+    (base / "app" / "objects.yaml").write_text(
+        "\n---\n".join(docs), encoding="utf-8", errors="surrogatepass"
+    )
+    result = run("render", str(base / "app"), "--all-envs", "--out", str(base / "out"))
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.stderr
+    event("written" if result.exit_code == 0 else "refused")
+    inside = os.path.realpath(base / "out")
+    for path in base.rglob("*"):
+        real = os.path.realpath(path)
+        assert real.startswith((inside + os.sep, str(base / "app"))) or real == inside, path
+    if result.exit_code == 0:
+        assert len(written(base / "out")) == len(objects) + 1
