@@ -226,7 +226,9 @@ def _go(args: Sequence[str], module: str, *, capture: bool = False) -> str:
 
 def _write_stages(out: Path) -> None:
     """kwok refuses to start without stages; take them from the kwok module zip."""
-    module_dir = Path(_go(["list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok"], "kwok", capture=True).strip())
+    module_dir = Path(
+        _go(["list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok"], "kwok", capture=True).strip()
+    )
     stage_dir = module_dir / "kustomize" / "stage"
     parts = [(stage_dir / name).read_text().strip() + "\n" for name in STAGE_FILES]
     (out / STAGES).write_text("---\n".join(parts))
@@ -252,7 +254,10 @@ def _compile(out: Path, versions: Versions) -> dict[str, str]:
     )
     _go([*build, "-ldflags", "-s -w", "-o", str(out / "etcd"), "go.etcd.io/etcd/server/v3"], "etcd")
     kwok_flags = f"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version={versions.kwok}"
-    _go([*build, "-ldflags", kwok_flags, "-o", str(out / "kwok"), "sigs.k8s.io/kwok/cmd/kwok"], "kwok")
+    _go(
+        [*build, "-ldflags", kwok_flags, "-o", str(out / "kwok"), "sigs.k8s.io/kwok/cmd/kwok"],
+        "kwok",
+    )
     _write_stages(out)
     expected = {"etcd": versions.etcd, "kwok": versions.kwok}
     return {name: _check_version(out / name, expected.get(name, versions.k8s)) for name in BINARIES}
@@ -324,14 +329,18 @@ class Pki:
 
 
 def _openssl(*args: str, cwd: Path) -> None:
-    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         raise ControlPlaneError(f"openssl {args[0]} failed: {result.stderr.strip()}")
 
 
 def _signed_cert(directory: Path, name: str, subject: str, extensions: str) -> None:
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    _openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject, cwd=directory)
+    _openssl(
+        "req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject, cwd=directory
+    )
     (directory / f"{name}.ext").write_text(
         extensions + "\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
     )
@@ -359,12 +368,17 @@ def make_pki(directory: Path) -> Pki:
         cwd=directory,
     )  # fmt: skip
     leaf = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment"
-    names = "IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
+    names = ",".join(
+        ["IP:127.0.0.1", "DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default"]
+        + ["DNS:kubernetes.default.svc"]
+    )
     _signed_cert(
         directory, "apiserver", "/CN=kube-apiserver",
         f"{leaf}\nextendedKeyUsage=serverAuth\nsubjectAltName={names}",
     )  # fmt: skip
-    _signed_cert(directory, "admin", "/O=system:masters/CN=admin", f"{leaf}\nextendedKeyUsage=clientAuth")
+    _signed_cert(
+        directory, "admin", "/O=system:masters/CN=admin", f"{leaf}\nextendedKeyUsage=clientAuth"
+    )
     _openssl("genrsa", "-out", "sa.key", "2048", cwd=directory)
     for path in directory.iterdir():
         path.chmod(0o600)
@@ -677,7 +691,9 @@ class ControlPlane:
         write_kubeconfig(kubeconfig, [info], self.pki)
         self.clusters[name] = info
         self._save()
-        apiserver = self._spawn(f"{name}-kube-apiserver", self._apiserver_args(name, api_port), work)
+        apiserver = self._spawn(
+            f"{name}-kube-apiserver", self._apiserver_args(name, api_port), work
+        )
         self._wait(apiserver, f"{server}/readyz", self.pki)
         components_kubeconfig = self._components_kubeconfig(work, server)
         waits = [
@@ -698,7 +714,9 @@ class ControlPlane:
                 f"https://127.0.0.1:{scheduler_port}/readyz",
             ),
             (
-                self._spawn(f"{name}-kwok", self._kwok_args(components_kubeconfig, kwok_port), work),
+                self._spawn(
+                    f"{name}-kwok", self._kwok_args(components_kubeconfig, kwok_port), work
+                ),
                 f"http://127.0.0.1:{kwok_port}/healthz",
             ),
         ]
@@ -746,7 +764,9 @@ class ControlPlane:
                 cwd=home,
                 env=_child_env(home),
                 start_new_session=True,
-                preexec_fn=_die_with_parent if self.tie_to_parent and sys.platform == "linux" else None,
+                preexec_fn=_die_with_parent
+                if self.tie_to_parent and sys.platform == "linux"
+                else None,
             )
         component = Component(name, process.pid, binary, log, process)
         self.components.append(component)
@@ -757,7 +777,9 @@ class ControlPlane:
     def _wait(self, component: Component, url: str, pki: Pki | None) -> None:
         self.wait_until(lambda: _http_ok(url, pki), f"{component.name} to answer {url}")
 
-    def wait_until(self, predicate: Callable[[], bool], what: str, timeout: float = START_TIMEOUT) -> None:
+    def wait_until(
+        self, predicate: Callable[[], bool], what: str, timeout: float = START_TIMEOUT
+    ) -> None:
         """Poll ``predicate``; fail fast with a log tail when a component dies meanwhile."""
         end = time.monotonic() + timeout
         while True:
