@@ -557,11 +557,14 @@ class Component:
 
 
 def _die_with_parent() -> None:
-    """In the child, before exec: get SIGTERM when the test process dies (Linux only)."""
+    """In the child, before exec: be killed when the test process dies (Linux only).
+
+    SIGKILL, not SIGTERM: a kube-apiserver whose etcd is gone hangs in graceful shutdown.
+    """
     import ctypes
 
     PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_ports(count: int) -> list[int]:

@@ -22,6 +22,7 @@ names a second context for ``second_cluster``).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import secrets
@@ -92,8 +93,13 @@ def _skip_or_fail(reason: str) -> NoReturn:
 
 
 def _note(config: pytest.Config, message: str) -> None:
+    """Print past pytest's output capture (a long build must not look like a hang)."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    uncaptured = capture.global_and_fixture_disabled() if capture else contextlib.nullcontext()
+    with uncaptured:
         reporter.write_line(f"\n{message}", yellow=True)
 
 
