@@ -91,9 +91,11 @@ def render(
     from engine import environments
     from engine.workspace import read_units, write_tree
 
-    if env and (all_envs or out):
+    if env and (all_envs or out is not None):
         raise click.UsageError("--env renders one environment; --all-envs and --out render all")
-    if out and not all_envs:
+    if out == "":
+        raise click.UsageError("--out needs a folder name, not ''")
+    if out is not None and not all_envs:
         raise click.UsageError("--out needs --all-envs")
     registry = common.registry(definition_dirs)
     units = read_units(paths)
@@ -105,7 +107,7 @@ def render(
     previews = environments.build_every_environment(units, registry, kube_version=kube_version)
     for preview in previews:
         common.warn(preview.build.warnings)
-    if out:
+    if out is not None:
         files = environments.preview_files(previews)
         write_tree(Path(out), files, inputs=common.input_files(paths))
         click.echo(f"wrote {len(files)} file(s) for {len(previews)} environment(s) to {out}")
@@ -283,7 +285,7 @@ def _revision_report(
     registry: Registry,
     kube: tuple[int, int],
 ) -> Report:
-    from engine.revisions import compare_with_revision
+    from engine.gitops.baseref import compare_with_revision
 
     comparison = compare_with_revision(paths, ref, registry, kube_version=kube, only=envs)
     common.warn(comparison.warnings)

@@ -27,6 +27,7 @@ from engine.model import (
     parse_application,
 )
 from engine.model.schemas import suggest
+from engine.model.secrets import redacted, secret_values
 from engine.patch import contract
 from engine.patch.strategies import apply_patch
 from engine.render import Rendered, render
@@ -91,10 +92,21 @@ def build(
     manifests: list[Manifest] = []
     warnings: list[str] = []
     app_context = _app_context(app, kube_version, namespace or app.namespace)
-    for component in app.components:
-        manifests.extend(_component_manifests(app, component, registry, app_context, warnings))
-    check_unique(manifests)
+    try:
+        for component in app.components:
+            manifests.extend(_component_manifests(app, component, registry, app_context, warnings))
+        check_unique(manifests)
+    except SailplanError as exc:  # a message may quote a Secret written in the properties
+        redacted(exc, secret_values([*_properties(app), *(m.object for m in manifests)]))
+        raise
     return Build(tuple(manifests), tuple(warnings))
+
+
+def _properties(app: Application) -> list[Mapping[str, Any]]:
+    """The properties of every component and trait of ``app``."""
+    return [
+        props for c in app.components for props in (c.properties, *(t.properties for t in c.traits))
+    ]
 
 
 def check_dependencies(app: Application) -> None:

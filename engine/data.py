@@ -3,6 +3,7 @@
 In a source checkout they sit at the repository root (``definitions/``, ``schemas/``);
 in an installed wheel they are shipped inside the package as ``engine/_data/``. One
 lookup serves both, so a plain ``pip install .`` works from any working directory.
+Reading the engine's own schemas happens here, so the pure layers open no file.
 """
 
 from __future__ import annotations
@@ -35,3 +36,13 @@ def schema_dir() -> Path:
 def schema_file(name: str) -> Path:
     """The path of a bundled JSON Schema, e.g. ``application``."""
     return data_root() / "schemas" / f"{name}.schema.json"
+
+
+def schema_text(name: str) -> str:
+    """The text of a bundled JSON Schema, e.g. ``application``."""
+    return schema_file(name).read_text(encoding="utf-8")
+
+
+def schema_names() -> list[str]:
+    """The names of every bundled JSON Schema."""
+    return sorted(path.name.split(".")[0] for path in schema_dir().glob("*.json"))

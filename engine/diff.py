@@ -8,7 +8,9 @@ Everything here is pure: manifests in, values and text out, the same bytes every
 Secret ``data`` and ``stringData`` values are never shown. As ``kubectl diff`` does,
 each value becomes ``***``; when one key holds different values on the two sides they
 become ``*** (before)`` and ``*** (after)``, so a change stays visible without
-revealing either value, or any hash of it.
+revealing either value, or any hash of it. Copies of the values elsewhere (the
+``last-applied-configuration`` annotation, an object that changed kind to or from
+Secret) are masked in the diff text too (``engine.model.secrets``).
 """
 
 from __future__ import annotations
@@ -22,13 +24,19 @@ from typing import Any, Literal
 
 from engine.model import Manifest, ResourceId, to_yaml
 from engine.model.environment import LOCAL_CLUSTER
+from engine.model.secrets import (
+    MASK,
+    SECRET_FIELDS,
+    is_secret,
+    mask_copies,
+    redact_text,
+    secret_values,
+)
 
 Action = Literal["added", "changed", "removed"]
 
-MASK = "***"
 MASK_BEFORE = "*** (before)"
 MASK_AFTER = "*** (after)"
-SECRET_FIELDS = ("data", "stringData")
 NO_FILE = "/dev/null"
 NO_ENVIRONMENTS = "(no environments)"
 
@@ -161,6 +169,7 @@ def diff_manifests(
     """
     old_by_key = {_key(m): m for m in old}
     new_by_key = {_key(m): m for m in new}
+    secrets = secret_values([m.object for m in (*old, *new)])
     pairs: dict[Key, Key] = {k: k for k in new_by_key if k in old_by_key}
     if match_moved:
         pairs.update(_moved(old_by_key, new_by_key, pairs))
@@ -172,8 +181,8 @@ def diff_manifests(
         if before is not None and _same(before, manifest):
             unchanged += 1
         else:
-            objects.append(_entry(before, manifest))
-    objects.extend(_entry(m, None) for k, m in old_by_key.items() if k not in paired_old)
+            objects.append(_entry(before, manifest, secrets))
+    objects.extend(_entry(m, None, secrets) for k, m in old_by_key.items() if k not in paired_old)
     return Diff(tuple(objects), _summary(objects, unchanged))
 
 
@@ -215,21 +224,34 @@ def mask_secrets(old: Any, new: Any) -> tuple[Any, Any]:
     """Both sides of one object with Secret values masked (anything else unchanged).
 
     Equal values become ``***`` on both sides; different values ``*** (before)`` and
-    ``*** (after)``; a value on one side only ``***``.
+    ``*** (after)``; a value on one side only ``***``. Annotations holding a copy of a
+    value (``last-applied-configuration``) are masked too.
     """
-    if not (_is_secret(old) or _is_secret(new)):
+    if not (is_secret(old) or is_secret(new)):
         return old, new
-    old_out = dict(old) if isinstance(old, Mapping) else old
-    new_out = dict(new) if isinstance(new, Mapping) else new
+    values = secret_values([old, new])
+    old_out = _masked_annotations(old, values)
+    new_out = _masked_annotations(new, values)
     for field in SECRET_FIELDS:
-        before = old_out.get(field) if isinstance(old_out, dict) else None
-        after = new_out.get(field) if isinstance(new_out, dict) else None
+        before = old_out.get(field) if is_secret(old_out) else None
+        after = new_out.get(field) if is_secret(new_out) else None
         masked_before, masked_after = _mask_values(before, after)
-        if isinstance(old_out, dict) and field in old_out:
+        if is_secret(old_out) and field in old_out:
             old_out[field] = masked_before
-        if isinstance(new_out, dict) and field in new_out:
+        if is_secret(new_out) and field in new_out:
             new_out[field] = masked_after
     return old_out, new_out
+
+
+def _masked_annotations(obj: Any, values: frozenset[str]) -> Any:
+    if not isinstance(obj, Mapping):
+        return obj
+    out = dict(obj)
+    meta = out.get("metadata")
+    if isinstance(meta, Mapping) and isinstance(meta.get("annotations"), Mapping):
+        annotations = {k: mask_copies(v, values) for k, v in meta["annotations"].items()}
+        out["metadata"] = {**meta, "annotations": annotations}
+    return out
 
 
 def _mask_values(before: Any, after: Any) -> tuple[Any, Any]:
@@ -250,14 +272,6 @@ def _mask_all(values: Any) -> Any:
     if isinstance(values, Mapping):
         return dict.fromkeys(values, MASK)
     return MASK
-
-
-def _is_secret(obj: Any) -> bool:
-    return (
-        isinstance(obj, Mapping)
-        and obj.get("kind") == "Secret"
-        and str(obj.get("apiVersion", "")) == "v1"
-    )
 
 
 def _key(manifest: Manifest) -> Key:
@@ -295,8 +309,12 @@ def _same(old: Manifest, new: Manifest) -> bool:
     return _key(old) == _key(new) and _canonical(old.object) == _canonical(new.object)
 
 
-def _entry(old: Manifest | None, new: Manifest | None) -> ObjectDiff:
-    """The entry for one object that differs (``None``: absent on that side)."""
+def _entry(old: Manifest | None, new: Manifest | None, secrets: frozenset[str]) -> ObjectDiff:
+    """The entry for one object that differs (``None``: absent on that side).
+
+    ``secrets`` are the Secret values of both builds: a copy of one in any object (say,
+    a ConfigMap that was a Secret on the other side) is masked in the text too.
+    """
     action: Action = "changed" if old and new else ("added" if new else "removed")
     shown_old, shown_new = mask_secrets(old.object if old else None, new.object if new else None)
     old_id, new_id = (m.id if m else None for m in (old, new))
@@ -307,7 +325,7 @@ def _entry(old: Manifest | None, new: Manifest | None) -> ObjectDiff:
         f"a/{_label(old_id, old_cluster)}" if old_id else NO_FILE,
         f"b/{_label(new_id, new_cluster)}" if new_id else NO_FILE,
     )
-    return ObjectDiff(action, old_id, new_id, old_cluster, new_cluster, text)
+    return ObjectDiff(action, old_id, new_id, old_cluster, new_cluster, redact_text(text, secrets))
 
 
 def _canonical(obj: Any) -> str:

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
-from pathlib import PurePath
+from collections.abc import Sequence
 
 from engine.build import DEFAULT_KUBE_VERSION, Build, build, check_unique, plain_manifests
 from engine.definitions import Registry
-from engine.errors import BuildError
+from engine.errors import BuildError, SailplanError
 from engine.model import (
     Application,
     Document,
@@ -35,7 +34,9 @@ from engine.model import (
 )
 from engine.model.envfiles import combine
 from engine.model.environment import LOCAL_CLUSTER, Environment, Placement
+from engine.model.filenames import file_names
 from engine.model.policies import environments as policy_environments
+from engine.model.secrets import redacted, secret_values
 from engine.patch import contract
 from engine.patch.overrides import apply_overrides
 
@@ -111,7 +112,11 @@ def build_environment(
     manifests: list[Manifest] = []
     warnings: list[str] = []
     for unit in units:
-        result = _build_unit(unit, registry, name, explicit, kube_version, strict)
+        try:
+            result = _build_unit(unit, registry, name, explicit, kube_version, strict)
+        except SailplanError as exc:  # a message may quote a Secret of the inputs
+            redacted(exc, secret_values([d.data for d in unit.documents]))
+            raise
         manifests.extend(result.manifests)
         warnings.extend(result.warnings)
     check_unique(manifests)
@@ -227,7 +232,11 @@ def _placed(manifest: Manifest, placement: Placement, several: bool) -> Manifest
 def _overlaid(manifests: list[Manifest], env: Environment, warnings: list[str]) -> Build:
     from engine.patch.overlays import apply_overlay  # loaded only when an overlay is used
 
-    result = apply_overlay([m.object for m in manifests], env.overlay)
+    try:
+        result = apply_overlay([m.object for m in manifests], env.overlay)
+    except SailplanError as exc:  # a patch error may quote the Secret it was applied to
+        redacted(exc, secret_values([m.object for m in manifests]))
+        raise
     kept = [manifests[i] for i in result.kept]
     out = [dataclasses.replace(m, object=obj) for m, obj in zip(kept, result.objects, strict=True)]
     notes = [f"environment {env.name} ({env.source}): {w}" for w in result.warnings]
@@ -258,25 +267,10 @@ def check_environment_name(units: Sequence[Unit], name: str) -> None:
 
 
 def preview_files(previews: Sequence[Preview]) -> dict[str, str]:
-    """``<env>/<app>/<kind>-<name>.yaml`` for every manifest of every preview."""
-    files: dict[str, str] = {}
-    for preview in previews:
-        for manifest in preview.build.manifests:
-            path = _file_name(preview.name or "default", manifest, files)
-            files[path] = to_yaml(manifest.object)
-    return files
+    """``<env>/<app>/<kind>-<name>.yaml`` for every manifest of every preview.
 
-
-def _file_name(env: str, manifest: Manifest, taken: Mapping[str, str]) -> str:
-    source = manifest.source
-    owner = PurePath(source).stem if source.endswith(YAML_ENDINGS) else source.split("/")[0]
-    remote = manifest.cluster not in ("", LOCAL_CLUSTER)
-    folder = f"{env}/{owner}" + (f"/{manifest.cluster}" if remote else "")
-    ident = manifest.id
-    path = f"{folder}/{ident.kind.lower()}-{ident.name}.yaml"
-    if path in taken:
-        path = f"{folder}/{ident.kind.lower()}-{ident.namespace}-{ident.name}.yaml"
-    return path
-
-
-YAML_ENDINGS = (".yaml", ".yml")
+    Every path stays inside the output folder and no two objects share one
+    (``engine.model.filenames``); a name that cannot be a file name is an error.
+    """
+    named = file_names((p.name, LOCAL_CLUSTER, m) for p in previews for m in p.build.manifests)
+    return {path: to_yaml(manifest.object) for path, manifest in named.items()}

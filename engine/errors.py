@@ -13,13 +13,20 @@ Tree::
     ├── DefinitionError   a definition folder that is broken (author error)
     ├── TemplateError     a template that failed while rendering (author or user error)
     ├── PatchError        a patch that cannot be applied
-    └── BuildError        an Application that cannot be built (cycles, duplicates, ...)
+    ├── BuildError        an Application that cannot be built (cycles, duplicates, ...)
+    ├── ClusterError      the cluster refused or failed an object: ``Kind/namespace/name: ...``
+    ├── GitError          git failed: no git, not a repository, an unknown ref, a bad tree
+    └── RegistryError     an OCI registry failed: unreachable, unauthorised, unknown image
+
+The edges (``engine.apply``, ``engine.gitops``) raise the last three; the cause (the
+``kubernetes`` or git failure) is kept as ``__cause__``, never printed with credentials.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 #: Characters of one unbroken word (a quoted value, a path, an argument) a message shows.
 MAX_WORD = 200
@@ -127,3 +134,69 @@ class PatchError(SailplanError):
 
 class BuildError(SailplanError):
     """An Application that cannot be built: unknown types, cycles, duplicates."""
+
+
+class ClusterError(SailplanError):
+    """The cluster refused or failed an object; the message starts with its id.
+
+    ``str()`` is ``Kind/namespace/name: message (file:line)``, as Flux names objects
+    (``Kind/name`` for cluster-scoped ones), with the source of the component that
+    produced the object at the end when known. ``cause`` is the underlying exception
+    (an API exception, a timeout), kept as ``__cause__`` for ``--debug``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        name: str,
+        namespace: str = "",
+        location: SourceLocation | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, location=location)
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+        self.cause = cause
+        self.__cause__ = cause
+
+    @classmethod
+    def of(
+        cls,
+        obj: Mapping[str, Any],
+        message: str,
+        *,
+        location: SourceLocation | None = None,
+        cause: BaseException | None = None,
+    ) -> ClusterError:
+        """The error about the Kubernetes object ``obj`` (a manifest as a mapping)."""
+        meta = obj.get("metadata")
+        meta = meta if isinstance(meta, Mapping) else {}
+        return cls(
+            message,
+            kind=str(obj.get("kind") or ""),
+            namespace=str(meta.get("namespace") or ""),
+            name=str(meta.get("name") or ""),
+            location=location,
+            cause=cause,
+        )
+
+    @property
+    def object_id(self) -> str:
+        """``Kind/namespace/name``, or ``Kind/name`` without a namespace."""
+        parts = [self.kind or "<no kind>", self.namespace, self.name or "<no name>"]
+        return "/".join(p for p in parts if p)
+
+    def __str__(self) -> str:
+        where = str(self.location) if self.location else ""
+        return f"{self.object_id}: {self.message}" + (f" ({where})" if where else "")
+
+
+class GitError(SailplanError):
+    """git failed: not installed, not a repository, an unknown ref, an unreadable tree."""
+
+
+class RegistryError(SailplanError):
+    """An OCI registry failed: unreachable, unauthorised, unknown repository or tag."""

@@ -25,6 +25,7 @@ from typing import Any
 from engine import kubefields
 from engine.errors import SailplanError, SourceLocation
 from engine.model import Manifest, ResourceId
+from engine.model.secrets import redact_text, secret_values
 
 EXTRA = "validate"
 
@@ -288,7 +289,9 @@ def _kinds(version: str) -> frozenset[str]:
 
 
 def _problem(manifest: Manifest, path: str, message: str) -> ObjectProblem:
-    return ObjectProblem(manifest.id, manifest.source, manifest.location, path, message)
+    """A problem of ``manifest``; its message never shows a Secret value of the object."""
+    shown = redact_text(message, secret_values(manifest.object))
+    return ObjectProblem(manifest.id, manifest.source, manifest.location, path, shown)
 
 
 def _path(parts: Iterable[Any]) -> str:

@@ -187,22 +187,57 @@ def write_tree(root: Path, files: Mapping[str, str], inputs: Iterable[Path] = ()
     The tree is written beside ``root`` first and swapped in by renames, so a reader
     sees the old tree or the new one, never half of one; on failure nothing changes.
     Only an empty folder or one sailplan wrote (it holds ``MARKER``) is replaced, and
-    never one that holds an input: replacing means deleting what was there.
+    never one that holds an input: replacing means deleting what was there. Every file
+    is created new (never through a link) and must lie inside ``root``; a path that
+    would leave it is refused before anything is written.
     """
-    root = root.resolve()
+    if not str(root) or not root.parts:
+        raise InputError("the output folder is empty ('')", location=SourceLocation("--out"))
+    where = SourceLocation(str(root))
+    for relative in files:
+        _check_relative(relative, where)
+    try:
+        root = root.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise InputError(f"cannot resolve the output folder: {exc}", location=where) from None
     _check_replaceable(root, inputs)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    except OSError as exc:
+        raise InputError(f"cannot make the output folder: {_reason(exc)}", location=where) from None
     try:
         _set_default_mode(staging)
         for relative, text in {MARKER: _MARKER_TEXT, **files}.items():
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            with target.open("x", encoding="utf-8") as fh:  # "x": never over a file or link
+                fh.write(text)
         _swap(staging, root)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise InputError(f"cannot write the output: {_reason(exc)}", location=where) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _check_relative(relative: str, where: SourceLocation) -> None:
+    """A relative path that stays inside the folder it is written to, or an error."""
+    parts = relative.split("/")
+    bad = (
+        not relative
+        or relative.startswith("/")
+        or "\0" in relative
+        or any(p in ("", ".", "..") for p in parts)
+    )
+    if bad:
+        raise InputError(f"refusing to write {relative!r}: it leaves the folder", location=where)
+
+
+def _reason(exc: OSError) -> str:
+    name = exc.filename if isinstance(exc.filename, str) else ""
+    return f"{exc.strerror or exc}" + (f": {name}" if name else "")
 
 
 def _check_replaceable(root: Path, inputs: Iterable[Path]) -> None:
@@ -217,6 +252,8 @@ def _check_replaceable(root: Path, inputs: Iterable[Path]) -> None:
         return
     if not root.is_dir():
         raise InputError("the output path exists and is not a folder", location=where)
+    if root == Path.cwd() or Path.cwd().is_relative_to(root):
+        raise InputError("the output folder holds the current folder", location=where)
     if any(root.iterdir()) and not (root / MARKER).is_file():
         raise InputError(
             f"the output folder is not empty and was not written by sailplan (no {MARKER}); "

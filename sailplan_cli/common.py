@@ -23,23 +23,24 @@ if TYPE_CHECKING:
 def cache_dir() -> Path | None:
     """Where compiled templates are cached: $SAILPLAN_CACHE_DIR, else the user cache.
 
-    ``SAILPLAN_NO_CACHE=1`` turns the cache off; a folder that cannot be made is no cache.
+    ``SAILPLAN_NO_CACHE=1`` turns the cache off.
     """
     if os.environ.get("SAILPLAN_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(os.environ.get("SAILPLAN_CACHE_DIR") or Path(base) / "sailplan")
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder
+    return Path(os.environ.get("SAILPLAN_CACHE_DIR") or Path(base) / "sailplan" / "templates")
 
 
 def registry(definition_dirs: Sequence[str]) -> Registry:
+    """The built-in definitions and ``definition_dirs``, with the template cache handed in."""
     from engine.definitions import Registry
+    from engine.templatecache import open_cache
 
-    registry = Registry([Path(d) for d in definition_dirs], cache_dir=cache_dir())
+    folder = cache_dir()
+    cache, warning = open_cache(folder) if folder is not None else (None, None)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    registry = Registry([Path(d) for d in definition_dirs], cache=cache)
     for notice in registry.notices:
         click.echo(f"notice: {notice}", err=True)
     return registry

@@ -324,14 +324,33 @@ def _documented(
 
 
 def _write_pages(folder: Path, pages: dict[str, str], removed: Sequence[str]) -> None:
+    """Write changed pages and remove ``removed`` ones; only pages ``def doc`` wrote.
+
+    A file at a page's path that ``def doc`` did not write (no generated header, or a
+    link) is an error, not replaced. Each page is written beside itself and renamed
+    into place, so a link there is replaced, never followed.
+    """
+    import os
+
+    from engine.authoring.reference import foreign_page
     from engine.errors import InputError, SourceLocation
 
+    foreign = [r for r in pages if foreign_page(folder, r)]
+    if foreign:
+        raise InputError(
+            f"{len(foreign)} file(s) where pages go were not written by def doc "
+            f"({', '.join(foreign[:5])}); move them or choose another --out folder",
+            location=SourceLocation(str(folder / foreign[0])),
+        )
     try:
         for relative, text in pages.items():
             path = folder / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                path.write_text(text, encoding="utf-8")
+                temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                with temporary.open("x", encoding="utf-8") as fh:  # the umask's mode
+                    fh.write(text)
+                os.replace(temporary, path)
         for relative in removed:
             (folder / relative).unlink()
     except OSError as exc:

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from cli import main
 from tests.conftest import ROOT
-from tests.test_revisions import APP, ENV_APP, commit, edit, git, make_repo, write
+from tests.gitops.test_baseref import APP, ENV_APP, commit, edit, git, make_repo, write
 
 
 def run(*args: str, stdin: str | None = None) -> Result:

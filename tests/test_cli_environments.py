@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 
 from cli import main
 from tests.conftest import EXAMPLES
+from tests.gitops.test_baseref import git
 from tests.harness import app_yaml
-from tests.test_revisions import git
 
 OVERLAYS = EXAMPLES / "environments/overlays"
 POLICIES = EXAMPLES / "environments/policies/my-app.yaml"

@@ -57,7 +57,7 @@ def test_write_tree_fills_an_empty_folder(tmp_path: Path) -> None:
 def test_a_failed_write_leaves_the_old_tree(tmp_path: Path) -> None:
     out = tmp_path / "build"
     write_tree(out, {"keep.yaml": "k\n"})
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="cannot write the output: File exists"):
         write_tree(out, {"ok.yaml": "1\n", "ok.yaml/below": "clash\n"})
     assert (out / "keep.yaml").read_text() == "k\n"
     assert sorted(os.listdir(tmp_path)) == ["build"]

@@ -315,7 +315,7 @@ def _example(
 ) -> tuple[list[Problem], tuple[str, ...], list[kubeschemas.KubeReport]]:
     """Render one example and check its objects: problems, warnings, the schema check."""
     try:
-        trial = load_example(path)
+        trial = load_example(path, definition.folder)
         result = render_trial(registry, definition, trial, kube_version=kube_version)
     except SailplanError as exc:
         return [Problem(exc.location, f"{exc.message} (example {path.stem})")], (), []

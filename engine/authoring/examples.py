@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.build import DEFAULT_KUBE_VERSION, Build, build_documents
 from engine.definitions import Definition, Registry, load_definition
+from engine.definitions.folders import read_file
 from engine.errors import DefinitionError, InputError, SourceLocation
 from engine.model import Document, Source, YamlPath, is_application, load_documents
 from engine.model.schemas import suggest
@@ -62,12 +63,18 @@ def located(text: str, file: str) -> Located:
     return Located(docs[0].data, docs[0].source)
 
 
-def load_example(path: Path) -> Trial:
-    """An example file of a definition: ``properties``, optional ``component`` and description."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", location=SourceLocation(str(path))) from None
+def load_example(path: Path, folder: Path | None = None) -> Trial:
+    """An example file of a definition: ``properties``, optional ``component`` and description.
+
+    With ``folder`` (the definition's), a link leading out of it is refused.
+    """
+    if folder is not None:
+        text = read_file(path, folder)
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read: {exc}", location=SourceLocation(str(path))) from None
     doc = located(text, str(path))
     if not isinstance(doc.value, dict):
         raise DefinitionError(

@@ -10,6 +10,7 @@ Pages are returned as text by relative path; writing them is the command line's 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -88,7 +89,9 @@ def page(
     if examples:
         lines += ["", "## Examples"]
         for path in examples:
-            lines += _example(registry, definition, load_example(path), kube_version)
+            lines += _example(
+                registry, definition, load_example(path, definition.folder), kube_version
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -169,11 +172,31 @@ def _cell(text: str) -> str:
 
 
 def read_pages(folder: Path) -> dict[str, str]:
-    """The pages under ``folder`` that ``def doc`` owns (the index, components/, traits/).
+    """The pages under ``folder`` that ``def doc`` wrote (the index, components/, traits/).
 
-    Other Markdown in the folder is left out, so it is never reported stale or removed.
+    A page is ours when it is a plain file (not a link) opening with ``GENERATED``.
+    Other Markdown in the folder is left out, so it is never reported stale, replaced
+    or removed.
     """
-    paths = [folder / INDEX] if (folder / INDEX).is_file() else []
+    paths = [folder / INDEX]
     for sub in _FOLDERS.values():
         paths.extend(sorted((folder / sub).glob("*.md")) if (folder / sub).is_dir() else [])
-    return {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8") for p in paths}
+    pages = {p.relative_to(folder).as_posix(): _generated_text(p) for p in paths}
+    return {relative: text for relative, text in pages.items() if text is not None}
+
+
+def foreign_page(folder: Path, relative: str) -> bool:
+    """Whether a file exists at page path ``relative`` that ``def doc`` did not write."""
+    path = folder / relative
+    return os.path.lexists(path) and _generated_text(path) is None
+
+
+def _generated_text(path: Path) -> str | None:
+    """The text of ``path`` if it is a page ``def doc`` wrote, else None."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if text.startswith(GENERATED + "\n") else None

@@ -2,23 +2,25 @@
 
 A definition is a folder holding ``definition.yaml`` (metadata),
 ``schema.json`` (JSON Schema of ``properties``) and ``template.yaml.j2`` (the Jinja
-template), plus ``examples/*.yaml`` used by tests and docs. Loading reads and checks
-the files; compiling the template is the render layer's job.
+template), plus ``examples/*.yaml`` used by tests and docs. Parsing checks the texts
+a ``DefinitionSource`` read (no file is opened here); compiling the template is the
+render layer's job.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from engine.definitions import references, schemachecks
+from engine.definitions.sources import DefinitionFiles, Kind
 from engine.errors import DefinitionError, SchemaError, SourceLocation
 from engine.model import format_path, load_documents, schemas
 
-Kind = Literal["component", "trait"]
 KINDS: dict[str, Kind] = {
     "ComponentDefinition": "component",
     "TraitDefinition": "trait",
@@ -26,6 +28,8 @@ KINDS: dict[str, Kind] = {
 METADATA_FILE = "definition.yaml"
 SCHEMA_FILE = "schema.json"
 TEMPLATE_FILE = "template.yaml.j2"
+#: A definition name, as KubeVela's (a Kubernetes DNS label) and as the schema says.
+NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Definition:
     meta: Mapping[str, Any]
     schema: Mapping[str, Any]
     template: str
+    #: Example name -> YAML text.
+    example_texts: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def workload_type(self) -> str:
@@ -84,20 +90,21 @@ class Definition:
 
     def examples(self) -> list[Example]:
         """The example property sets shipped in ``examples/``, by file name."""
-        folder = self.folder / "examples"
-        paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
-        return [_example(path) for path in paths]
+        return [
+            _example(name, self.example_texts[name], str(self.folder / "examples" / name))
+            for name in sorted(self.example_texts)
+        ]
 
 
-def load_definition(folder: Path, *, check_schema: bool = True) -> Definition:
-    """Read and check one definition folder.
+def parse_definition(files: DefinitionFiles, *, check_schema: bool = True) -> Definition:
+    """Check and parse the texts of one definition.
 
     ``check_schema=False`` skips validating the schema against the JSON Schema
     meta-schema; only the built-ins, which the test suite checks, are loaded so.
     """
-    meta = _read_metadata(folder / METADATA_FILE)
-    schema = _read_schema(folder / SCHEMA_FILE, check=check_schema)
-    template = _read_text(folder / TEMPLATE_FILE)
+    folder = Path(files.folder)
+    meta = _parse_metadata(files.metadata, str(folder / METADATA_FILE))
+    schema = _parse_schema(files.schema, str(folder / SCHEMA_FILE), check=check_schema)
     return Definition(
         name=meta["name"],
         kind=KINDS[meta["kind"]],
@@ -105,35 +112,15 @@ def load_definition(folder: Path, *, check_schema: bool = True) -> Definition:
         folder=folder,
         meta=meta,
         schema=schema,
-        template=template,
+        template=files.template,
+        example_texts=files.examples,
     )
 
 
-def read_text(path: Path) -> str:
-    """The text of a definition file; unreadable or non-UTF-8 is a located error."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DefinitionError(
-            f"cannot read: {exc.strerror or exc}", location=SourceLocation(str(path))
-        ) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DefinitionError(
-            f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded",
-            location=SourceLocation(str(path), line),
-        ) from None
-
-
-_read_text = read_text
-
-
-def _read_metadata(path: Path) -> dict[str, Any]:
-    docs = load_documents(_read_text(path), str(path))
+def _parse_metadata(text: str, name: str) -> dict[str, Any]:
+    docs = load_documents(text, name)
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
-        raise DefinitionError("expected one YAML mapping", location=SourceLocation(str(path)))
+        raise DefinitionError("expected one YAML mapping", location=SourceLocation(name))
     try:
         schemas.check(schemas.bundled("definition"), docs[0].data, docs[0].source.locate)
     except SchemaError as exc:
@@ -142,9 +129,9 @@ def _read_metadata(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_schema(path: Path, *, check: bool) -> dict[str, Any]:
+def _parse_schema(text: str, path: str, *, check: bool) -> dict[str, Any]:
     try:
-        schema = schemachecks.load_json(_read_text(path))
+        schema = schemachecks.load_json(text)
     except schemachecks.JsonError as exc:
         raise DefinitionError(exc.message, location=SourceLocation(str(path), exc.line)) from None
     if not isinstance(schema, dict):
@@ -175,16 +162,16 @@ def _read_schema(path: Path, *, check: bool) -> dict[str, Any]:
     return schema
 
 
-def _example(path: Path) -> Example:
-    docs = load_documents(_read_text(path), str(path))
+def _example(name: str, text: str, path: str) -> Example:
+    docs = load_documents(text, path)
     data = docs[0].data if docs else None
     if not isinstance(data, dict) or not isinstance(data.get("properties", {}), dict):
         raise DefinitionError(
             "an example is a mapping with 'properties' (and optionally 'component')",
-            location=SourceLocation(str(path)),
+            location=SourceLocation(path),
         )
     return Example(
-        name=path.stem,
+        name=name.rsplit(".", 1)[0],
         properties=data.get("properties") or {},
         component=data.get("component"),
         description=str(data.get("description", "")),

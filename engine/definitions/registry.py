@@ -1,10 +1,12 @@
-"""The set of definitions a build can use: the built-ins plus user folders.
+"""The set of definitions a build can use: the built-ins plus user sources.
 
-Built-ins are indexed by folder name and loaded on first use, so a render pays only
-for the definitions it needs. User folders (``-d DIR``) are scanned for
-``definition.yaml``; a user definition with the name of a built-in shadows it, and
-the registry records one notice for each shadowing. Things derived from a definition
-(compiled templates) are memoised per registry through ``memo``.
+Definitions come through ``DefinitionSource``s (``engine.definitions.sources``): the
+built-ins first, then user sources in order (a folder given as a ``Path`` stands for
+its ``FolderSource``). Each is indexed up front and a definition is parsed on first
+use, so a render pays only for the definitions it needs. A user definition with the
+name of a built-in shadows it, and the registry records one notice for each
+shadowing. Things derived from a definition (compiled templates) are memoised per
+registry through ``memo``; compiled code may also be kept in a ``CodeCache`` handed in.
 """
 
 from __future__ import annotations
@@ -14,19 +16,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine import data
-from engine.definitions.definition import (
-    KINDS,
-    METADATA_FILE,
-    Definition,
-    Kind,
-    load_definition,
-    read_text,
-)
+from engine.definitions.definition import METADATA_FILE, Definition, parse_definition
+from engine.definitions.folders import FolderSource
+from engine.definitions.sources import CodeCache, DefinitionSource, Kind
 from engine.errors import DefinitionError, SourceLocation
-from engine.model import load_documents
 
 T = TypeVar("T")
-_FOLDERS: dict[Kind, str] = {"component": "components", "trait": "traits"}
+_KINDS: tuple[Kind, ...] = ("component", "trait")
 
 
 class Registry:
@@ -34,70 +30,67 @@ class Registry:
 
     def __init__(
         self,
-        user_dirs: Sequence[Path] = (),
+        sources: Sequence[DefinitionSource | Path] = (),
         *,
-        builtin: Path | None = None,
-        cache_dir: Path | None = None,
+        builtin: DefinitionSource | Path | None = None,
+        cache: CodeCache | None = None,
     ) -> None:
-        #: Where compiled templates may be cached between runs (None: nowhere).
-        self.cache_dir = cache_dir
-        self._folders: dict[tuple[Kind, str], Path] = {}
+        #: Where compiled templates are cached between runs (None: nowhere).
+        self.cache = cache
+        self._where: dict[tuple[Kind, str], DefinitionSource] = {}
         self._loaded: dict[tuple[Kind, str], Definition] = {}
         self._memo: dict[tuple[str, int], Any] = {}
         self.notices: list[str] = []
-        root = data.builtin_definitions_dir() if builtin is None else builtin
-        for kind, sub in _FOLDERS.items():
-            folder = root / sub
-            for child in sorted(folder.iterdir()) if folder.is_dir() else ():
-                if (child / METADATA_FILE).is_file():
-                    self._folders[(kind, child.name)] = child
-        self._builtin = dict(self._folders)
-        for user_dir in user_dirs:
-            self._add_user_dir(Path(user_dir))
+        if builtin is None:
+            builtin = data.builtin_definitions_dir()
+        self._builtin = _source(builtin, builtin=True)
+        self._where.update(dict.fromkeys(self._builtin.index(), self._builtin))
+        for source in sources:
+            self._add(_source(source))
 
-    def _add_user_dir(self, root: Path) -> None:
-        if not root.is_dir():
-            raise DefinitionError("definition folder not found", location=SourceLocation(str(root)))
-        for meta_file in sorted(root.rglob(METADATA_FILE)):
-            kind, name = _peek(meta_file)
-            key = (kind, name)
-            if key in self._builtin and self._folders[key] == self._builtin[key]:
+    def _add(self, source: DefinitionSource) -> None:
+        for key, folder in source.index().items():
+            if self._where.get(key) is self._builtin:
+                kind, name = key
                 self.notices.append(
-                    f"{meta_file.parent}: {kind} definition {name!r} shadows the built-in one"
+                    f"{folder}: {kind} definition {name!r} shadows the built-in one"
                 )
-            self._folders[key] = meta_file.parent
+            self._where[key] = source
             self._loaded.pop(key, None)
 
     def get(self, kind: Kind, name: str) -> Definition | None:
         """The definition of ``kind`` called ``name``, or None."""
         key = (kind, name)
         if key not in self._loaded:
-            folder = self._folders.get(key)
-            if folder is None:
+            source = self._where.get(key)
+            if source is None:
                 return None
-            definition = load_definition(folder, check_schema=self._builtin.get(key) != folder)
+            files = source.read(kind, name)
+            definition = parse_definition(files, check_schema=source is not self._builtin)
             if definition.kind != kind or definition.name != name:
                 raise DefinitionError(
                     f"expected {kind} definition {name!r}, found {definition.kind} "
                     f"{definition.name!r}",
-                    location=SourceLocation(str(folder / METADATA_FILE)),
+                    location=SourceLocation(str(Path(files.folder) / METADATA_FILE)),
                 )
             self._loaded[key] = definition
         return self._loaded[key]
 
     def names(self, kind: Kind) -> list[str]:
         """Every definition name of ``kind``, sorted."""
-        return sorted(name for k, name in self._folders if k == kind)
+        return sorted(name for k, name in self._where if k == kind)
 
     def all(self) -> list[Definition]:
         """Every definition, components first, each kind sorted by name."""
         out: list[Definition] = []
-        for kind in _FOLDERS:
+        for kind in _KINDS:
             out.extend(d for d in (self.get(kind, n) for n in self.names(kind)) if d)
         return out
 
     def is_builtin(self, definition: Definition) -> bool:
-        return self._builtin.get((definition.kind, definition.name)) == definition.folder
+        key = (definition.kind, definition.name)
+        builtin = self._where.get(key) is self._builtin
+        return builtin and self._builtin.index().get(key) == definition.folder
 
     def memo(self, tag: str, definition: Definition, make: Callable[[Definition], T]) -> T:
         """``make(definition)``, computed once per registry and tag."""
@@ -108,18 +101,11 @@ class Registry:
         return value
 
 
-def _peek(meta_file: Path) -> tuple[Kind, str]:
-    """Kind and name of a definition without loading the rest of it."""
-    docs = load_documents(read_text(meta_file), str(meta_file))
-    raw = docs[0].data if docs else None
-    if not isinstance(raw, dict) or raw.get("kind") not in KINDS or not raw.get("name"):
-        raise DefinitionError(
-            f"needs 'kind' ({' or '.join(KINDS)}) and 'name'",
-            location=SourceLocation(str(meta_file)),
-        )
-    return KINDS[raw["kind"]], str(raw["name"])
+def _source(source: DefinitionSource | Path, *, builtin: bool = False) -> DefinitionSource:
+    """``source``; a folder stands for its ``FolderSource``."""
+    return FolderSource(source, builtin=builtin) if isinstance(source, Path) else source
 
 
 def kinds() -> Iterable[Kind]:
     """The definition kinds a registry holds."""
-    return tuple(_FOLDERS)
+    return _KINDS

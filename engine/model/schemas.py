@@ -19,6 +19,7 @@ from engine import data
 from engine.errors import SchemaError, SourceLocation
 from engine.model import fastcheck, regexes
 from engine.model.paths import YamlPath
+from engine.model.secrets import redacted, secret_values
 
 if TYPE_CHECKING:
     import jsonschema.exceptions
@@ -185,8 +186,7 @@ def _search(pattern: Any, text: str) -> bool:
 @functools.cache
 def _document(name: str) -> dict[str, Any]:
     """A bundled schema, with references into the other bundled schemas inlined."""
-    with open(data.schema_file(name), encoding="utf-8") as fh:
-        document: dict[str, Any] = _inline_bundled(json.load(fh))
+    document: dict[str, Any] = _inline_bundled(json.loads(data.schema_text(name)))
     return document
 
 
@@ -216,7 +216,7 @@ def _bundled_registry() -> referencing.Registry[Any]:
     """Every bundled schema by its ``$id``, so they can refer to each other."""
     import referencing
 
-    documents = [_document(path.name.split(".")[0]) for path in data.schema_dir().glob("*.json")]
+    documents = [_document(name) for name in data.schema_names()]
     return referencing.Registry().with_resources(
         (doc["$id"], referencing.Resource.from_contents(doc)) for doc in documents
     )
@@ -255,7 +255,8 @@ def check(
     path, message = explain(error)
     if subject:
         message = f"{message} ({subject})"
-    raise SchemaError(message, location=locate(base + path))
+    # the message may quote a value: never one of a Secret in the instance
+    raise redacted(SchemaError(message, location=locate(base + path)), secret_values(instance))
 
 
 def all_errors(
@@ -271,11 +272,12 @@ def all_errors(
 
     found: list[SchemaError] = []
     seen: set[str] = set()
+    secrets = secret_values(instance)  # messages may quote values: never a Secret's
     errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
     for error in errors:
         best = jsonschema.exceptions.best_match([error]) or error
         path, message = explain(best)
-        located = SchemaError(message, location=locate(path))
+        located = redacted(SchemaError(message, location=locate(path)), secrets)
         if str(located) not in seen:
             seen.add(str(located))
             found.append(located)

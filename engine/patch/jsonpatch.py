@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from engine.errors import PatchError
+from engine.model.secrets import is_secret
 from engine.patch._json import copy_json, json_equal, show, type_name
 
 __all__ = ["apply_json_patch"]
@@ -287,6 +288,8 @@ def _copy(doc: Any, operation: _Operation) -> Any:
 def _test(doc: Any, operation: _Operation) -> Any:
     actual = _get(doc, operation.tokens)
     if not json_equal(actual, operation.value):
+        if is_secret(doc) and operation.tokens[:1] in (("data",), ("stringData",)):
+            raise _Failure("the Secret's value does not equal the one tested (values not shown)")
         raise _Failure(f"value {show(actual)} does not equal {show(operation.value)}")
     return doc
 

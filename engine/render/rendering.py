@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from engine.definitions import Definition, Registry
+from engine.definitions.sources import CodeCache
 from engine.errors import DefinitionError, InputError, SourceLocation, TemplateError
 from engine.model import load_yaml
 from engine.render.templates import (
@@ -45,13 +45,13 @@ class Rendered:
 
 def template_of(registry: Registry, definition: Definition) -> jinja2.Template:
     """The compiled template of ``definition``, compiled once per registry."""
-    return registry.memo("template", definition, lambda d: _compile(d, registry.cache_dir))
+    return registry.memo("template", definition, lambda d: _compile(d, registry.cache))
 
 
-def _compile(definition: Definition, cache_dir: Path | None) -> jinja2.Template:
+def _compile(definition: Definition, cache: CodeCache | None) -> jinja2.Template:
     where = SourceLocation(definition.template_file)
     try:
-        return compile_template(definition.template, definition.template_file, cache_dir)
+        return compile_template(definition.template, definition.template_file, cache)
     except jinja2.TemplateSyntaxError as exc:
         raise DefinitionError(
             f"template syntax error: {exc.message}",

@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import importlib.util
 import json
+import marshal
 import re
+import types
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, NoReturn
 
 import jinja2
-import jinja2.bccache
 import jinja2.sandbox
 import jinja2.utils
 import yaml
 from jinja2.exceptions import SecurityError
 
 from engine import __version__
+from engine.definitions.sources import CodeCache
 from engine.render import budgets
 
 MAX_POWER_BITS = 4096
@@ -342,46 +345,38 @@ def check_size(source: str) -> None:
         )
 
 
-def compile_template(source: str, filename: str, cache_dir: Path | None = None) -> jinja2.Template:
+def compile_template(source: str, filename: str, cache: CodeCache | None = None) -> jinja2.Template:
     """Compile template source; syntax errors propagate as ``TemplateSyntaxError``.
 
-    With ``cache_dir``, compiled code is kept there between runs (Jinja's bytecode
-    cache, keyed by sailplan version, file name and a checksum of the source), so a
-    render need not recompile the same definitions every time.
+    With ``cache``, compiled code is kept there between runs (keyed by sailplan
+    version, Python bytecode version, file name and source), so a render need not
+    recompile the same definitions every time. The cache verifies its entries;
+    anything but a code object is ignored.
     """
     check_size(source)
     env = environment()
-    code = _cached_code(env, source, filename, cache_dir) if cache_dir else None
+    key = _cache_key(source, filename)
+    code = _cached_code(cache, key) if cache is not None else None
     if code is None:
         with budgets.budgeted():  # compiling folds constants: template code runs
             code = env.compile(source, name=filename, filename=filename)
-        if cache_dir:
-            _store_code(env, source, filename, cache_dir, code)
+        if cache is not None:
+            cache.store(key, marshal.dumps(code))
     return env.template_class.from_code(env, code, env.make_globals(None))
 
 
-def _bucket(
-    env: jinja2.Environment, source: str, filename: str, cache_dir: Path
-) -> tuple[jinja2.bccache.FileSystemBytecodeCache, jinja2.bccache.Bucket]:
-    cache = jinja2.bccache.FileSystemBytecodeCache(str(cache_dir), "%s.jinja")
-    return cache, cache.get_bucket(
-        env, f"sailplan-{__version__}-{budgets.CODE_VERSION}:{filename}", filename, source
-    )
+def _cache_key(source: str, filename: str) -> str:
+    digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+    magic = importlib.util.MAGIC_NUMBER.hex()
+    return f"sailplan-{__version__}-{budgets.CODE_VERSION}-py{magic}:{filename}:{digest}"
 
 
-def _cached_code(env: jinja2.Environment, source: str, filename: str, cache_dir: Path) -> Any:
-    try:
-        return _bucket(env, source, filename, cache_dir)[1].code
-    except (OSError, ValueError, EOFError, TypeError):
+def _cached_code(cache: CodeCache, key: str) -> types.CodeType | None:
+    data = cache.load(key)
+    if data is None:
         return None
-
-
-def _store_code(
-    env: jinja2.Environment, source: str, filename: str, cache_dir: Path, code: Any
-) -> None:
     try:
-        cache, bucket = _bucket(env, source, filename, cache_dir)
-        bucket.code = code
-        cache.set_bucket(bucket)
-    except OSError:
-        pass  # a cache that cannot be written is no cache
+        code = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None

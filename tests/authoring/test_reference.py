@@ -8,7 +8,14 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli import main
-from engine.authoring.reference import REFRESH, page, read_pages, reference_pages, stale_pages
+from engine.authoring.reference import (
+    GENERATED,
+    REFRESH,
+    page,
+    read_pages,
+    reference_pages,
+    stale_pages,
+)
 from engine.authoring.scaffold import scaffold
 from engine.definitions import Registry
 from tests.conftest import ROOT
@@ -75,7 +82,8 @@ def test_def_doc_check_and_stale_page_removal(tmp_path: Path) -> None:
     assert sorted(read_pages(tmp_path / "ref")) == ["README.md", "traits/scaler.md"]
     check = runner.invoke(main, ["def", "doc", "scaler", "--out", out, "--check"])
     assert check.exit_code == 0, check.output
-    (tmp_path / "ref/traits/gone.md").write_text("old")
+    (tmp_path / "ref/traits/gone.md").write_text(GENERATED + "\n\n# gone\n")
+    (tmp_path / "ref/traits/mine.md").write_text("# my own notes, not generated\n")
     (tmp_path / "ref/notes.md").write_text("not ours")
     check = runner.invoke(main, ["def", "doc", "scaler", "--out", out, "--check"])
     assert check.exit_code == 1
@@ -87,3 +95,45 @@ def test_def_doc_check_and_stale_page_removal(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert not (tmp_path / "ref/traits/gone.md").exists()
     assert (tmp_path / "ref/notes.md").exists()
+    assert (tmp_path / "ref/traits/mine.md").read_text() == "# my own notes, not generated\n"
+
+
+def test_def_doc_never_replaces_a_page_it_did_not_write(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "ref"
+    (out / "traits").mkdir(parents=True)
+    (out / "traits/scaler.md").write_text("# hand-written\n")
+    result = runner.invoke(main, ["def", "doc", "scaler", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "were not written by def doc (traits/scaler.md)" in result.stderr
+    assert (out / "traits/scaler.md").read_text() == "# hand-written\n"
+    assert not (out / "README.md").exists()
+
+
+def test_def_doc_does_not_write_through_a_link(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "ref"
+    (out / "traits").mkdir(parents=True)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep\n")
+    (out / "traits/scaler.md").symlink_to(victim)
+    result = runner.invoke(main, ["def", "doc", "scaler", "--out", str(out)])
+    assert result.exit_code == 1
+    assert victim.read_text() == "keep\n"
+
+
+def test_def_doc_does_not_follow_an_example_link_out_of_the_folder(tmp_path: Path) -> None:
+    secret = tmp_path / "credentials.yaml"
+    secret.write_text("properties: {password: hunter2}\n")
+    folder = tmp_path / "defs" / "leaky"
+    (folder / "examples").mkdir(parents=True)
+    (folder / "definition.yaml").write_text("kind: TraitDefinition\nname: leaky\ndescription: x\n")
+    (folder / "schema.json").write_text('{"type": "object"}')
+    (folder / "template.yaml.j2").write_text("patch: {}\n")
+    (folder / "examples" / "basic.yaml").symlink_to(secret)
+    out = tmp_path / "ref"
+    result = CliRunner().invoke(main, ["def", "doc", str(folder), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "is a link leading out of its definition folder" in result.stderr
+    assert "hunter2" not in result.output + result.stderr
+    assert not out.exists()

@@ -65,3 +65,47 @@ def test_invalid_json_schema_is_a_definition_error(tmp_path: Path) -> None:
 def test_missing_user_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError, match="definition folder not found"):
         Registry([tmp_path / "nope"])
+
+
+CASES = Path(__file__).parent.parent / "cases" / "definitions"
+
+
+def test_a_definition_name_that_is_no_name_is_an_error_naming_its_file() -> None:
+    with pytest.raises(DefinitionError) as info:
+        Registry([CASES / "dotdot-name"])
+    assert str(info.value).startswith(f"{CASES / 'dotdot-name' / 'definition.yaml'}:3: name: ")
+    assert "'../x' is not a valid definition name" in str(info.value)
+
+
+@pytest.mark.parametrize("file", ["template.yaml.j2", "schema.json", "definition.yaml"])
+def test_links_leaving_the_definition_folder_are_not_followed(tmp_path: Path, file: str) -> None:
+    secret = tmp_path / "credentials"
+    secret.write_text("password: hunter2\n")
+    folder = tmp_path / "defs" / "leak"
+    folder.mkdir(parents=True)
+    (folder / "definition.yaml").write_text(
+        "kind: TraitDefinition\nname: leak\ndescription: leaks\n"
+    )
+    (folder / "schema.json").write_text('{"type": "object"}')
+    (folder / "template.yaml.j2").write_text("patch: {}\n")
+    (folder / file).unlink()
+    (folder / file).symlink_to(secret)
+    with pytest.raises(DefinitionError) as info:
+        Registry([tmp_path / "defs"]).get("trait", "leak")
+    assert str(info.value) == (
+        f"{folder / file}: is a link leading out of its definition folder; it is not followed"
+    )
+    assert "hunter2" not in str(info.value)
+
+
+def test_links_inside_the_definition_folder_are_read(tmp_path: Path) -> None:
+    folder = tmp_path / "defs" / "linked"
+    folder.mkdir(parents=True)
+    (folder / "definition.yaml").write_text(
+        "kind: TraitDefinition\nname: linked\ndescription: linked\n"
+    )
+    (folder / "schema.json").write_text('{"type": "object"}')
+    (folder / "real.j2").write_text("patch: {}\n")
+    (folder / "template.yaml.j2").symlink_to("real.j2")
+    found = Registry([tmp_path / "defs"]).get("trait", "linked")
+    assert found is not None and found.template == "patch: {}\n"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from engine.definitions import Registry
-from engine.errors import BuildError, InputError, SailplanError
-from engine.revisions import RevisionError, compare_with_revision
+from engine.errors import BuildError, GitError, InputError, SailplanError
+from engine.gitops.baseref import compare_with_revision
 
 ENV_APP = """\
 apiVersion: core.oam.dev/v1beta1
@@ -182,19 +182,19 @@ def test_environments_can_be_picked_by_name_or_alias(repo: Path, registry: Regis
 
 def test_an_unknown_revision_is_a_clear_error(repo: Path, registry: Registry) -> None:
     for ref in ("no-such-branch", "--output=x", "HEAD~9"):
-        with pytest.raises(RevisionError, match=f"unknown revision '{ref}'"):
+        with pytest.raises(GitError, match=f"unknown revision '{ref}'"):
             compare_with_revision([str(repo / APP)], ref, registry)
 
 
 def test_outside_a_repository_is_a_clear_error(tmp_path: Path, registry: Registry) -> None:
     write(tmp_path / "plain", "app.yaml", ENV_APP)
-    with pytest.raises(RevisionError, match="not in a git repository"):
+    with pytest.raises(GitError, match="not in a git repository"):
         compare_with_revision([str(tmp_path / "plain/app.yaml")], "HEAD", registry)
 
 
 def test_paths_in_two_repositories_are_an_error(tmp_path: Path, registry: Registry) -> None:
     first, second = make_repo(tmp_path / "a"), make_repo(tmp_path / "b")
-    with pytest.raises(RevisionError, match="different git repositories"):
+    with pytest.raises(GitError, match="different git repositories"):
         compare_with_revision([str(first / APP), str(second / APP)], "HEAD", registry)
 
 
@@ -261,3 +261,51 @@ def test_environment_files_and_their_patches_come_from_the_revision(
         deploy.diff
     )
     assert "-  minReadySeconds: 5\n+  minReadySeconds: 7\n" in deploy.diff
+
+
+# -- crafted trees -----------------------------------------------------------------------
+
+
+def _crafted_commit(repo: Path, entries: str) -> str:
+    """A commit whose ``apps`` folder is the tree ``entries`` (mktree lines, ``{blob}``
+    ``{inner}``, ``{deep}`` filled in: a YAML blob, a tree holding it as ``escaped.yaml``,
+    a tree holding that one as ``..``)."""
+    blob = subprocess.run(
+        ["git", "-C", str(repo), "hash-object", "-w", "--stdin"],
+        input=ENV_APP,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    inner = git_in(repo, f"100644 blob {blob}\tescaped.yaml\n", "mktree")
+    deep = git_in(repo, f"040000 tree {inner}\t..\n", "mktree")
+    apps = git_in(repo, entries.format(blob=blob, inner=inner, deep=deep), "mktree")
+    top = git_in(repo, f"040000 tree {apps}\tapps\n", "mktree")
+    return git(repo, "commit-tree", top, "-m", "crafted").strip()
+
+
+def git_in(repo: Path, stdin: str, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], input=stdin, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_a_tree_with_dotdot_entries_is_refused_and_writes_nothing(
+    repo: Path, registry: Registry, tmp_path: Path
+) -> None:
+    crafted = _crafted_commit(repo, "040000 tree {deep}\t..\n100644 blob {blob}\tapp.yaml\n")
+    before = set(os.listdir(tempfile.gettempdir()))
+    with pytest.raises(GitError, match=r"holds the unsafe path 'apps/\.\./\.\./escaped\.yaml'"):
+        compare_with_revision([str(repo / "apps")], crafted, registry)
+    after = set(os.listdir(tempfile.gettempdir()))
+    assert "escaped.yaml" not in after - before
+    assert not any(p.name == "escaped.yaml" for p in tmp_path.rglob("*"))
+
+
+def test_a_tree_with_a_file_and_a_folder_of_one_name_is_a_clean_error(
+    repo: Path, registry: Registry
+) -> None:
+    crafted = _crafted_commit(repo, "100644 blob {blob}\tapp.yaml\n040000 tree {inner}\tapp.yaml\n")
+    with pytest.raises(GitError, match=r"both a file and a folder named 'apps/app\.yaml'"):
+        compare_with_revision([str(repo / "apps")], crafted, registry)

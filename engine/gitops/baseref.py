@@ -35,7 +35,7 @@ from engine.environments import (
     check_environment_name,
     known_environments,
 )
-from engine.errors import InputError, SailplanError, SourceLocation
+from engine.errors import GitError, InputError, SailplanError, SourceLocation
 from engine.model import Manifest
 from engine.workspace import ENVIRONMENTS, STDIN, YAML_SUFFIXES, read_units
 
@@ -44,10 +44,6 @@ WORKING_TREE = "working tree"
 #: its ``environments/`` folder and the YAML or JSON patches its Environments name.
 _FOLDER_SUFFIXES = (*YAML_SUFFIXES, ".json")
 _BLOB_MODES = ("100644", "100755")
-
-
-class RevisionError(SailplanError):
-    """A revision that cannot be read: no git, not a repository, an unknown ref."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,21 +99,21 @@ def find_repository(paths: Sequence[str]) -> Path:
     roots = {_toplevel(_existing_folder(Path(p))) for p in paths}
     if len(roots) > 1:
         listed = ", ".join(sorted(str(r) for r in roots))
-        raise RevisionError(f"the paths are in different git repositories: {listed}")
+        raise GitError(f"the paths are in different git repositories: {listed}")
     (root,) = roots
     return root
 
 
 def resolve_commit(root: Path, ref: str) -> str:
     """The commit ``ref`` names (a branch, tag, ``HEAD~1``, a hash), or a clear error."""
-    unknown = RevisionError(f"unknown revision {ref!r} in the git repository {root}")
+    unknown = GitError(f"unknown revision {ref!r} in the git repository {root}")
     if not ref or ref.startswith("-"):
         raise unknown
     try:
         out = _git(
             root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
         )
-    except RevisionError:
+    except GitError:
         raise unknown from None
     return out.decode().strip()
 
@@ -125,8 +121,8 @@ def resolve_commit(root: Path, ref: str) -> str:
 def _toplevel(folder: Path) -> Path:
     try:
         out = _git(folder, "rev-parse", "--show-toplevel")
-    except RevisionError as exc:
-        raise RevisionError(f"{folder}: not in a git repository ({exc.message})") from None
+    except GitError as exc:
+        raise GitError(f"{folder}: not in a git repository ({exc.message})") from None
     return Path(os.fsdecode(out.strip())).resolve()
 
 
@@ -136,10 +132,10 @@ def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
     try:
         done = subprocess.run(command, input=stdin, capture_output=True, check=False)
     except FileNotFoundError:
-        raise RevisionError("git is not installed; --base-ref needs the git command") from None
+        raise GitError("git is not installed; --base-ref needs the git command") from None
     if done.returncode != 0:
         lines = done.stderr.decode(errors="replace").strip().splitlines()
-        raise RevisionError(lines[0] if lines else f"git {args[0]} failed ({done.returncode})")
+        raise GitError(lines[0] if lines else f"git {args[0]} failed ({done.returncode})")
     return done.stdout
 
 
@@ -165,7 +161,12 @@ def _relative(root: Path, typed: str) -> str:
 
 
 def _tree(root: Path, commit: str, folders: Sequence[str]) -> dict[str, str]:
-    """Every regular file under ``folders`` at ``commit``: repository path -> blob id."""
+    """Every regular file under ``folders`` at ``commit``: repository path -> blob id.
+
+    A crafted commit may hold any name in its trees: every path is checked to be a
+    plain relative path (no ``..``, ``.`` or empty parts) that is not also a folder of
+    another path, or the revision is refused with an error naming the entry.
+    """
     specs = sorted({f or "." for f in folders})
     out = _git(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *specs)
     files: dict[str, str] = {}
@@ -174,9 +175,28 @@ def _tree(root: Path, commit: str, folders: Sequence[str]) -> dict[str, str]:
             continue
         meta, _, name = record.partition(b"\t")
         mode, kind, blob = meta.decode().split(" ")
+        path = os.fsdecode(name)
+        _check_entry(path, commit)
         if kind == "blob" and mode in _BLOB_MODES:  # symlinks and submodules are skipped
-            files[os.fsdecode(name)] = blob
+            files[path] = blob
+    for path in files:
+        parent = posixpath.dirname(path)
+        while parent:
+            if parent in files:
+                raise GitError(
+                    f"the tree of commit {commit[:12]} holds both a file and a folder "
+                    f"named {parent!r}; it cannot be read"
+                )
+            parent = posixpath.dirname(parent)
     return files
+
+
+def _check_entry(path: str, commit: str) -> None:
+    parts = path.split("/")
+    if any(p in ("", ".", "..") for p in parts) or "\\" in path:
+        raise GitError(
+            f"the tree of commit {commit[:12]} holds the unsafe path {path[:200]!r}; it is not read"
+        )
 
 
 def _blobs(root: Path, ids: Sequence[str]) -> dict[str, bytes]:
@@ -189,7 +209,7 @@ def _blobs(root: Path, ids: Sequence[str]) -> dict[str, bytes]:
         end = out.index(b"\n", pos)
         header = out[pos:end].decode().split(" ")
         if len(header) != 3:
-            raise RevisionError(f"git cannot read blob {blob}: {' '.join(header)}")
+            raise GitError(f"git cannot read blob {blob}: {' '.join(header)}")
         size = int(header[2])
         contents[blob] = out[end + 1 : end + 1 + size]
         pos = end + 1 + size + 1
@@ -236,8 +256,11 @@ def _exported(
         contents = _blobs(root, list(wanted.values()))
         for path, blob in wanted.items():
             target = folder / path
+            if not Path(os.path.realpath(target.parent)).is_relative_to(folder):
+                raise GitError(f"refusing to export {path!r}: it leaves the export folder")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(contents[blob])
+            with target.open("xb") as fh:  # never over a file or through a link
+                fh.write(contents[blob])
         yield folder, present
     finally:
         shutil.rmtree(folder, ignore_errors=True)
