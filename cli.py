@@ -35,14 +35,14 @@ class _Group(click.Group):
     """A group that turns engine errors into one line on stderr and exit code 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from engine.errors import SailplanError
+        from engine.errors import SailplanError, brief
 
         try:
             return super().invoke(ctx)
         except SailplanError as exc:
             if ctx.meta.get("sailplan.debug"):
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {brief(str(exc))}", err=True)
             ctx.exit(1)
 
 
@@ -168,11 +168,13 @@ def validate(
 ) -> None:
     """Check Applications in every environment: schemas, properties, templates, duplicates.
 
-    Each file is checked on its own first, so every broken file is reported; then all
-    of them together. --strict also checks the objects against the Kubernetes schemas.
+    Each file is checked on its own first, so every broken file is reported with each of
+    its independent errors (at most 20 a file); then all of them together. --strict also
+    checks the objects against the Kubernetes schemas and the API server's field rules.
     """
+    from engine import findings
     from engine.environments import build_every_environment
-    from engine.errors import SailplanError
+    from engine.errors import SailplanError, brief
     from engine.workspace import read_units
 
     registry = common.registry(definition_dirs)
@@ -180,9 +182,11 @@ def validate(
     errors: list[str] = []
     for path in files:
         try:
-            build_every_environment(read_units([str(path)]), registry, kube_version=kube_version)
+            units = read_units([str(path)])
+            found = findings.errors(units, registry, kube_version=kube_version)
         except SailplanError as exc:
-            errors.append(str(exc))
+            found = [exc]
+        errors.extend(str(error) for error in found)
     manifests: list[Manifest] = []
     apps = 0
     if not errors:
@@ -196,7 +200,7 @@ def validate(
     if strict and not errors:
         errors.extend(common.kube_errors(manifests, kube_version))
     for error in errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {brief(error)}", err=True)
     if errors:
         click.echo(f"{len(errors)} error(s) in {len(files)} file(s)", err=True)
         sys.exit(1)

@@ -23,11 +23,12 @@ SEED = ROOT / "examples/gitops-demo/apps/my-app.yaml"
 
 
 class Figure(NamedTuple):
-    """One measured command: median and fastest wall time, peak resident memory."""
+    """One measured command: median and fastest wall time, peak memory, median CPU time."""
 
     median: float
     fastest: float
     peak_mib: float
+    cpu: float = 0.0  # user + system seconds: steadier than wall time on a busy machine
 
 
 def measure(command: list[str], runs: int, env: dict[str, str] | None = None) -> Figure:
@@ -39,6 +40,7 @@ def measure(command: list[str], runs: int, env: dict[str, str] | None = None) ->
     beside it.
     """
     times: list[float] = []
+    cpus: list[float] = []
     peak = 0.0
     warmup = 1 if runs > 1 else 0
     for i in range(runs + warmup):
@@ -51,8 +53,9 @@ def measure(command: list[str], runs: int, env: dict[str, str] | None = None) ->
             raise SystemExit(f"failed: {' '.join(command)}: {error}")
         if i >= warmup:
             times.append(elapsed)
+            cpus.append(usage.ru_utime + usage.ru_stime)
         peak = max(peak, usage.ru_maxrss / 1024)
-    return Figure(statistics.median(times), min(times), peak)
+    return Figure(statistics.median(times), min(times), peak, statistics.median(cpus))
 
 
 def sailplan() -> list[str]:
@@ -74,7 +77,7 @@ def generated(count: int, folder: Path) -> Path:
 def report(label: str, figure: Figure, target: str = "") -> None:
     line = (
         f"{label:<40} {figure.median * 1000:8.1f} ms (fastest {figure.fastest * 1000:7.1f})"
-        f"   peak {figure.peak_mib:6.1f} MiB"
+        f"   peak {figure.peak_mib:6.1f} MiB   cpu {figure.cpu * 1000:8.1f} ms"
     )
     print(f"{line}   {target}" if target else line, flush=True)
 

@@ -269,7 +269,10 @@ def _check_traits(
     traits: Sequence[tuple[Trait, Definition]],
 ) -> None:
     kinds = {cdef.name, cdef.workload_type, workload_type_of(workload)}
-    for trait, tdef in traits:
+    positions: dict[str, list[int]] = {}  # by type: where traits of it are (linear, not pairs)
+    for index, (trait, _) in enumerate(traits):
+        positions.setdefault(trait.type, []).append(index)
+    for index, (trait, tdef) in enumerate(traits):
         if "*" not in tdef.applies_to and not kinds & set(tdef.applies_to):
             raise BuildError(
                 f"trait {trait.type!r} does not apply to component {component.name!r} of type "
@@ -277,13 +280,18 @@ def _check_traits(
                 f"it applies to: {', '.join(tdef.applies_to)}",
                 location=app.locate(trait.path + ("type",), component, trait),
             )
-        for other, _ in traits:
-            if other is not trait and other.type in tdef.conflicts_with:
-                raise BuildError(
-                    f"trait {trait.type!r} conflicts with trait {other.type!r} "
-                    f"on component {component.name!r}",
-                    location=app.locate(trait.path + ("type",), component, trait),
-                )
+        clashes = [
+            next(p for p in positions[name] if p != index)
+            for name in set(tdef.conflicts_with)
+            if any(p != index for p in positions.get(name, ())[:2])
+        ]
+        if clashes:
+            other = traits[min(clashes)][0]
+            raise BuildError(
+                f"trait {trait.type!r} conflicts with trait {other.type!r} "
+                f"on component {component.name!r}",
+                location=app.locate(trait.path + ("type",), component, trait),
+            )
 
 
 def workload_type_of(obj: Mapping[str, Any]) -> str:

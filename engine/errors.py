@@ -24,8 +24,30 @@ The edges (``engine.apply``, ``engine.gitops``) raise the last three; the cause 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
+
+#: Characters of one unbroken word (a quoted value, a path, an argument) a message shows.
+MAX_WORD = 200
+_LONG_WORD = re.compile(rf"\S{{{MAX_WORD + 1},}}")
+_TAIL = re.compile(r"[^\w.]{1,4}\Z")
+
+
+def brief(message: str) -> str:
+    """``message`` with every over-long word cut: a 100 KB argument is not echoed back.
+
+    The reason around the words stays whole, so the message still says what is wrong.
+    """
+    return _LONG_WORD.sub(_cut, message)
+
+
+def _cut(match: re.Match[str]) -> str:
+    word = match.group()
+    keep = MAX_WORD // 2
+    tail = _TAIL.search(word)  # closing quotes and punctuation stay
+    end = tail.group() if tail else ""
+    return f"{word[:keep]}...({len(word) - keep - len(end):,} more characters){end}"
 
 
 class SourceLocation:

@@ -11,6 +11,8 @@ are reported as skipped, not failed.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import functools
 import importlib
@@ -20,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Any
 
+from engine import kubefields
 from engine.errors import SailplanError, SourceLocation
 from engine.model import Manifest, ResourceId
 from engine.model.secrets import redact_text, secret_values
@@ -115,37 +118,117 @@ def validate(manifests: Iterable[Manifest], kube_version: tuple[int, int]) -> Ku
             skipped.append(outcome)
             continue
         checked += 1
-        if outcome is not None:
-            problems.append(outcome)
+        problems.extend(outcome)
     return KubeReport(kube_version, version, checked, tuple(problems), tuple(skipped))
 
 
 def _check(
     library: ModuleType, manifest: Manifest, version: str, *, exact: bool
-) -> ObjectProblem | SkippedObject | None:
-    """A problem, a skip or None (fine).
+) -> list[ObjectProblem] | SkippedObject:
+    """The object's problems (none: fine), or a skip.
 
     An object of a Kubernetes kind whose API version the release lacks is a problem,
     unless the schemas are only the nearest ones: the version may exist in the release
     asked for (``batch/v1beta1`` CronJobs before 1.21, say).
     """
     try:
-        library.validate(manifest.object, version, strict=True)
+        validator = _validator(version, manifest.id.kind, manifest.id.api_version)
+        if validator is None:
+            raise library.SchemaNotFoundError(
+                version=version, kind=manifest.id.kind, api_version=manifest.id.api_version
+            )
+        errors = sorted(validator.iter_errors(manifest.object), key=_order)
     except library.SchemaNotFoundError:
         known = _kubernetes_group(manifest.id.group) and manifest.id.kind.lower() in _kinds(version)
         if known and exact:
-            return _problem(
-                manifest,
-                "apiVersion",
-                f"Kubernetes {version} has no {manifest.id.kind} in {manifest.id.api_version} "
-                "(removed or misspelt API version?)",
-            )
+            return [
+                _problem(
+                    manifest,
+                    "apiVersion",
+                    f"Kubernetes {version} has no {manifest.id.kind} in {manifest.id.api_version} "
+                    "(removed or misspelt API version?)",
+                )
+            ]
         return SkippedObject(manifest.id, manifest.source)
-    except library.ValidationError as exc:
-        return _problem(manifest, _path(exc.path), str(exc.message))
     except Exception as exc:  # a schema the library cannot load or resolve
-        return _problem(manifest, "", f"cannot be checked: {exc}")
-    return None
+        return [_problem(manifest, "", f"cannot be checked: {exc}")]
+    found = [_problem(manifest, _path(e.absolute_path), _message(e, manifest)) for e in errors]
+    if _kubernetes_group(manifest.id.group):
+        found.extend(_problem(manifest, p, m) for p, m in kubefields.problems(manifest.object))
+    return found[:MAX_PROBLEMS_PER_OBJECT]
+
+
+#: Problems reported for one object: enough to fix it in one go, not a flood.
+MAX_PROBLEMS_PER_OBJECT = 20
+_INT_RANGES = {"int32": 32, "int64": 64}
+
+
+def _order(error: Any) -> list[str]:
+    return [str(part) for part in error.absolute_path]
+
+
+def _message(error: Any, manifest: Manifest) -> str:
+    """The schema's message, with format failures said plainly (Secret values never shown)."""
+    if error.validator != "format":
+        return str(error.message)
+    fmt = error.validator_value
+    if fmt in _INT_RANGES:
+        bits = _INT_RANGES[fmt]
+        return (
+            f"{error.instance} is out of range for a {bits}-bit integer "
+            f"({-(2 ** (bits - 1))} to {2 ** (bits - 1) - 1})"
+        )
+    if fmt == "byte":
+        return "is not valid base64 (Secret data and binaryData hold base64-encoded bytes)"
+    return str(error.message)
+
+
+@functools.cache
+def _validator(version: str, kind: str, api_version: str) -> Any:
+    """A validator for one kind's strict schema, with int32/int64/byte formats, or None."""
+    import jsonschema
+    from referencing import Registry, Resource
+
+    utils = importlib.import_module(_library().__name__ + ".utils")
+    full = next((v for v in utils.all_versions() if _minor(v) == version), version)
+    folder = f"kubernetes-json-schema/v{full}-local-strict"
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = utils.schema_contents(f"{folder}/{kind.lower()}-{api}.json", version)
+    except FileNotFoundError:
+        return None
+    definitions = utils.schema_contents(f"{folder}/_definitions.json", version)
+    registry: Any = Resource.from_contents(schema) @ Registry()
+    registry = Resource.from_contents(definitions) @ registry
+    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=_formats())
+
+
+@functools.cache
+def _formats() -> Any:
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(formats=())
+    for name, bits in _INT_RANGES.items():
+        checker.checks(name)(functools.partial(_in_range, bits=bits))
+    checker.checks("byte")(_is_base64)
+    return checker
+
+
+def _in_range(value: Any, bits: int) -> bool:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return True
+    limit: int = 2 ** (bits - 1)
+    return -limit <= value < limit
+
+
+def _is_base64(value: Any) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")

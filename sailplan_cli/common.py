@@ -82,8 +82,10 @@ kube = click.option(
 
 def warn(warnings: Iterable[str]) -> None:
     """Each warning on stderr, prefixed ``warning:``."""
+    from engine.errors import brief
+
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {brief(warning)}", err=True)
 
 
 def kube_notes(report: KubeReport) -> None:

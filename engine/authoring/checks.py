@@ -12,7 +12,6 @@ folder in one go; nothing here prints.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,10 @@ import jsonschema.exceptions
 from engine import kubeschemas
 from engine.authoring.examples import load_example, render_trial
 from engine.build import DEFAULT_KUBE_VERSION
-from engine.definitions import Definition, Registry, load_definition, references
+from engine.definitions import Definition, Registry, load_definition, references, schemachecks
 from engine.definitions.definition import METADATA_FILE, SCHEMA_FILE
 from engine.errors import DefinitionError, SailplanError, SourceLocation
-from engine.model import YamlPath, format_path, load_documents
+from engine.model import YamlPath, format_path, load_documents, schemas
 from engine.render import template_of
 from engine.render.analysis import undeclared_reads
 
@@ -148,14 +147,17 @@ def schema_problems(path: Path) -> list[Problem]:
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(SourceLocation(str(path)), f"cannot read: {exc}")]
     try:
-        schema = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return [Problem(SourceLocation(str(path), exc.lineno), f"invalid JSON: {exc.msg}")]
+        schema = schemachecks.load_json(text)
+    except schemachecks.JsonError as exc:
+        return [Problem(SourceLocation(str(path), exc.line), exc.message)]
     if not isinstance(schema, dict):
         return [Problem(SourceLocation(str(path), 1), "the schema must be a JSON object")]
     duplicate = _duplicate_key(text, path)
     if duplicate is not None:
         return [duplicate]
+    unsafe = [(p.path, p.message) for p in schemachecks.problems(schema)]
+    if unsafe:  # the checks below would hang, recurse too deep or resolve nothing
+        return [_at(path, text, where, message) for where, message in unsafe[:MAX_SCHEMA_PROBLEMS]]
     found = [*_meta_schema_problems(schema), *_reference_problems(schema)]
     loop = references.ref_loop(schema)
     if loop is not None:
@@ -183,7 +185,7 @@ _SCHEMA_VALUES = ("items", "additionalProperties", "not", "if", "then", "else", 
 def _default_problems(root: Mapping[str, Any]) -> Iterator[tuple[YamlPath, str]]:
     """Defaults that their own schema rejects: filled in, they would fail every render."""
     cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
-    validator = cls(root)
+    validator = schemas.linear_validator(cls)(root)
     for where, schema in _subschemas(root, ()):
         if "default" in schema:
             error = jsonschema.exceptions.best_match(

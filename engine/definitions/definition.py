@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.definitions import references
+from engine.definitions import references, schemachecks
 from engine.definitions.sources import DefinitionFiles, Kind
 from engine.errors import DefinitionError, SchemaError, SourceLocation
 from engine.model import format_path, load_documents, schemas
@@ -132,17 +131,18 @@ def _parse_metadata(text: str, name: str) -> dict[str, Any]:
 
 def _parse_schema(text: str, path: str, *, check: bool) -> dict[str, Any]:
     try:
-        schema = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DefinitionError(
-            f"invalid JSON: {exc.msg}", location=SourceLocation(str(path), exc.lineno)
-        ) from None
+        schema = schemachecks.load_json(text)
+    except schemachecks.JsonError as exc:
+        raise DefinitionError(exc.message, location=SourceLocation(str(path), exc.line)) from None
     if not isinstance(schema, dict):
         raise DefinitionError(
             "the schema must be a JSON object", location=SourceLocation(str(path))
         )
     if not check:
         return schema
+    for problem in schemachecks.problems(schema):
+        place = SourceLocation(str(path), None, format_path(problem.path))
+        raise DefinitionError(problem.message, location=place)
     import jsonschema  # only user definitions are checked: keep it off the render path
 
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)

@@ -116,9 +116,20 @@ def read_file(path: Path, folder: Path) -> str:
                 "is a link leading out of its definition folder; it is not followed",
                 location=SourceLocation(str(path)),
             )
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DefinitionError(f"cannot read: {exc}", location=SourceLocation(str(path))) from None
+        data = path.read_bytes()
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise DefinitionError(
+            f"cannot read: {reason}", location=SourceLocation(str(path))
+        ) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DefinitionError(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded",
+            location=SourceLocation(str(path), line),
+        ) from None
 
 
 def _peek(meta_file: Path) -> tuple[Kind, str]:

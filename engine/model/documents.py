@@ -71,11 +71,20 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
             )
         return value
 
+    def construct_yaml_int(self, node: yaml.Node) -> int:
+        try:
+            events.check_int(node.value)
+        except ValueError as exc:
+            raise _error(str(exc), node) from None
+        value: int = super().construct_yaml_int(node)
+        return value
+
     def construct_unsupported(self, node: yaml.Node) -> Any:
         raise _error(f"unsupported YAML tag {node.tag}: input must be plain JSON-like data", node)
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 for _tag in ("binary", "set", "omap", "pairs", "timestamp"):
     _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _StrictLoader.construct_unsupported)
 _StrictLoader.add_constructor(None, _StrictLoader.construct_unsupported)
@@ -256,6 +265,8 @@ def _load_all(text: str, file: str) -> list[Any]:
             raise InputError(exc.message, location=SourceLocation(file, exc.line)) from None
         except yaml.MarkedYAMLError as exc:
             raise InputError(_yaml_message(exc), location=_mark_location(file, exc)) from None
+        except yaml.reader.ReaderError as exc:
+            raise _reader_error(text, file, exc) from None
         except yaml.YAMLError as exc:
             raise InputError(f"invalid YAML: {exc}", location=SourceLocation(file)) from None
     return list(_load_nodes(text, file))
@@ -274,12 +285,24 @@ def _load_nodes(text: str, file: str) -> Iterator[Any]:
         raise InputError(exc.message, location=SourceLocation(file, exc.line)) from None
     except yaml.MarkedYAMLError as exc:
         raise InputError(_yaml_message(exc), location=_mark_location(file, exc)) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, file, exc) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", location=SourceLocation(file)) from None
     except RecursionError:
         raise InputError("YAML is nested too deeply", location=SourceLocation(file)) from None
     finally:
         loader.dispose()
+
+
+def _reader_error(text: str, file: str, exc: yaml.reader.ReaderError) -> InputError:
+    """A character YAML does not allow (NUL, control characters), at its line."""
+    position = exc.position if isinstance(exc.position, int) else 0
+    char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)[:1]
+    shown = f"U+{ord(char):04X} {char!r}" if char else "?"
+    line = text.count("\n", 0, position) + 1
+    message = f"invalid YAML: character {shown} is not allowed (control characters and NUL)"
+    return InputError(message, location=SourceLocation(file, line))
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:

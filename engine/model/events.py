@@ -54,8 +54,25 @@ _CONSTRUCT: dict[str, Callable[[yaml.ScalarNode], Any]] = {
 }
 
 
+#: Characters of an integer scalar: far beyond int64, and short enough that Python can
+#: print the number (it refuses more than 4,300 decimal digits).
+MAX_INT_CHARS = 1000
+INT = "tag:yaml.org,2002:int"
+
+
+def check_int(value: str) -> None:
+    """Refuse an integer scalar too long to be a number anything here could use."""
+    if len(value) > MAX_INT_CHARS:
+        raise ValueError(
+            f"an integer of {len(value):,} characters is too long "
+            f"(at most {MAX_INT_CHARS:,}; Kubernetes integers have at most 19 digits)"
+        )
+
+
 @functools.lru_cache(maxsize=65536)
 def _typed(tag: str, value: str) -> Any:
+    if tag == INT:
+        check_int(value)
     result = _CONSTRUCT[tag](yaml.ScalarNode(tag, value))
     if isinstance(result, float) and not math.isfinite(result):
         raise ValueError(f"{value!r} is not a finite number (JSON has no NaN or infinity)")

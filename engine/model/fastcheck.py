@@ -10,9 +10,10 @@ know (``compile_check`` then returns None). Tests compare both on random input.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from engine.model import regexes
 
 Check = Callable[[Any], bool]
 
@@ -195,7 +196,10 @@ def _is_number(v: Any) -> bool:
 
 
 def _pattern(value: Any, _: Any, __: _Compiler) -> Check:
-    compiled = re.compile(value)
+    try:
+        compiled = regexes.compile(value)
+    except regexes.RegexError:
+        raise _Unsupported from None  # jsonschema reports it
     return lambda v: not isinstance(v, str) or compiled.search(v) is not None
 
 

@@ -75,7 +75,12 @@ def overlay_from_kustomize(
     hold just the YAML path.
     """
     reader = _Reader(read, locate)
-    return reader.overlay(data)
+    try:
+        return reader.overlay(data)
+    except _FieldError as exc:
+        if locate is None:
+            raise
+        raise InputError(exc.reason, location=locate(exc.path)) from None
 
 
 class _Reader:
@@ -271,9 +276,18 @@ class _Reader:
 # -- small readers -------------------------------------------------------------------------
 
 
+class _FieldError(InputError):
+    """A bad field: located by its YAML path once the file is known."""
+
+    def __init__(self, path: YamlPath, reason: str) -> None:
+        where = format_path(path)
+        super().__init__(f"{where}: {reason}" if where else reason)
+        self.path = path
+        self.reason = reason
+
+
 def _error(path: YamlPath, message: str) -> InputError:
-    where = format_path(path)
-    return InputError(f"{where}: {message}" if where else message)
+    return _FieldError(path, message)
 
 
 def _type(value: Any) -> str:

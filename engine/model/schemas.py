@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import data
 from engine.errors import SchemaError, SourceLocation
-from engine.model import fastcheck
+from engine.model import fastcheck, regexes
 from engine.model.paths import YamlPath
 from engine.model.secrets import redacted, secret_values
 
@@ -31,6 +31,8 @@ Locate = Callable[[YamlPath], SourceLocation]
 
 _ANNOTATIONS = frozenset({"description", "title", "default", "examples", "deprecated", "$comment"})
 _LITERALS = frozenset({"enum", "const", "default", "examples"})
+#: Characters of a value quoted in a message.
+_QUOTED = 80
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,12 +51,17 @@ class Compiled:
     def validator(self) -> jsonschema.protocols.Validator:
         import jsonschema
 
-        cls = jsonschema.validators.validator_for(
-            self.schema, default=jsonschema.Draft202012Validator
+        cls = linear_validator(
+            jsonschema.validators.validator_for(
+                self.schema, default=jsonschema.Draft202012Validator
+            )
         )
+        validator: jsonschema.protocols.Validator
         if self.registry is None:
-            return cls(self.schema)
-        return cls(self.schema, registry=self.registry())
+            validator = cls(self.schema)
+        else:
+            validator = cls(self.schema, registry=self.registry())
+        return validator
 
     def is_valid(self, instance: Any) -> bool:
         if self.fast is not None:
@@ -103,6 +110,77 @@ def inline_refs(schema: Any, root: Any = None, seen: tuple[str, ...] = ()) -> An
     if set(out) - _ANNOTATIONS & set(resolved):
         return {"allOf": [resolved, out]}
     return {**resolved, **out}
+
+
+@functools.cache
+def linear_validator(cls: type[jsonschema.protocols.Validator]) -> Any:
+    """``cls`` (a jsonschema validator class) matching every pattern with RE2.
+
+    jsonschema matches ``pattern`` and ``patternProperties`` (also inside
+    ``additionalProperties``) with Python's backtracking ``re``; user schemas are untrusted.
+    """
+    import jsonschema.validators
+
+    return jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        cls,
+        {
+            "pattern": _pattern,
+            "patternProperties": _pattern_properties,
+            "additionalProperties": _additional_properties,
+        },
+    )
+
+
+def _pattern(validator: Any, pattern: Any, instance: Any, _: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, _: Any) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, extra: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    extras = [
+        key
+        for key in instance
+        if key not in known and not any(_search(pattern, key) for pattern in patterns)
+    ]
+    if validator.is_type(extra, "object"):
+        for key in extras:
+            yield from validator.descend(instance[key], extra, path=key)
+    elif not extra and extras:
+        listed = ", ".join(repr(key) for key in sorted(extras, key=str))
+        if patterns:
+            verb = "does" if len(extras) == 1 else "do"
+            regexes_ = ", ".join(repr(p) for p in sorted(patterns))
+            yield ValidationError(f"{listed} {verb} not match any of the regexes: {regexes_}")
+        else:
+            verb = "was" if len(extras) == 1 else "were"
+            yield ValidationError(
+                f"Additional properties are not allowed ({listed} {verb} unexpected)"
+            )
+
+
+def _search(pattern: Any, text: str) -> bool:
+    """Whether ``pattern`` (checked when its schema loaded) occurs in ``text``."""
+    try:
+        return regexes.compile(pattern).search(text) is not None
+    except regexes.RegexError as exc:
+        raise SchemaError(f"schema pattern {exc}") from None
 
 
 @functools.cache
@@ -181,6 +259,33 @@ def check(
     raise redacted(SchemaError(message, location=locate(base + path)), secret_values(instance))
 
 
+def all_errors(
+    validator: Compiled, instance: Any, locate: Locate, limit: int = 20
+) -> list[SchemaError]:
+    """Every violation of ``instance`` (at most ``limit``), each located, in path order.
+
+    Alternatives (``anyOf``, ``oneOf``) give their most relevant violation only.
+    """
+    if validator.is_valid(instance):
+        return []
+    import jsonschema.exceptions
+
+    found: list[SchemaError] = []
+    seen: set[str] = set()
+    secrets = secret_values(instance)  # a message may quote a value: never a Secret's
+    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
+    for error in errors:
+        best = jsonschema.exceptions.best_match([error]) or error
+        path, message = explain(best)
+        located = redacted(SchemaError(message, location=locate(path)), secrets)
+        if str(located) not in seen:
+            seen.add(str(located))
+            found.append(located)
+        if len(found) >= limit:
+            break
+    return found
+
+
 def _misspelt(
     errors: list[jsonschema.exceptions.ValidationError],
 ) -> jsonschema.exceptions.ValidationError | None:
@@ -214,11 +319,21 @@ def explain(error: jsonschema.exceptions.ValidationError) -> tuple[YamlPath, str
         )
     if error.validator == "const":
         return path, f"{_short(error.instance)} must be {_short(error.validator_value)}"
-    return path, _bounded(error.message)
+    return path, _bounded(error.message, error.instance)
 
 
-def _bounded(message: str, limit: int = 300) -> str:
-    """A message that quotes a huge value, cut to a readable length."""
+def _bounded(message: str, instance: Any = None, limit: int = 300) -> str:
+    """A message that quotes a huge value, cut to a readable length.
+
+    The quoted value is cut first, so the reason after it ("is not of type 'integer'")
+    stays; only what is still too long is cut at the end.
+    """
+    if len(message) <= limit:
+        return message
+    shown = repr(instance)
+    if len(shown) > _QUOTED and shown in message:
+        cut = f"{shown[:_QUOTED]}... ({len(shown) - _QUOTED:,} more characters)"
+        message = message.replace(shown, cut, 1)
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
 

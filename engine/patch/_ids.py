@@ -179,3 +179,9 @@ class Tracked:
 
     def changed(self, obj: dict[str, Any]) -> Tracked:
         return dataclasses.replace(self, obj=obj)
+
+    def kept(self, obj: dict[str, Any]) -> Tracked:
+        """``changed``, for a change known to keep the identity (a strategic merge patch)."""
+        new = dataclasses.replace(self, obj=obj)
+        new.__dict__["current"] = self.current  # what cached_property would compute
+        return new

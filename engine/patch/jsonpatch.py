@@ -32,6 +32,28 @@ _INDEX: Final = re.compile(r"0|[1-9][0-9]*")
 _BAD_ESCAPE: Final = re.compile(r"~(?![01])")
 
 
+#: Units (one per value, plus the characters of strings and keys) a document may reach
+#: through ``copy`` operations: each can double it, and a chain of them would fill memory.
+MAX_SIZE: Final = 64 * 1024 * 1024
+
+
+def measure(value: Any, limit: int) -> int:
+    """The units of ``value``, counted until they pass ``limit`` (then that count)."""
+    total = 0
+    todo = [value]
+    while todo and total <= limit:
+        node = todo.pop()
+        total += 1
+        if isinstance(node, str):
+            total += len(node)
+        elif isinstance(node, Mapping):
+            total += sum(len(k) if isinstance(k, str) else 1 for k in node)
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return total
+
+
 class _Failure(Exception):
     """An operation that cannot apply; becomes a PatchError naming the operation."""
 
@@ -56,8 +78,15 @@ def apply_json_patch(doc: Any, operations: Any) -> Any:
     """
     parsed = _parse_operations(operations)
     result = doc
+    room: int | None = None  # measured at the first copy: most patches have none
     for index, operation in enumerate(parsed):
         try:
+            if operation.op == "copy":  # the one operation that can double a document
+                if room is None:
+                    room = MAX_SIZE - measure(result, MAX_SIZE)
+                room -= measure(_get(result, operation.source_tokens), room)
+                if room < 0:
+                    raise _Failure(f"the document grows too large (over {MAX_SIZE:,} units)")
             result = _APPLY[operation.op](result, operation)
         except _Failure as failure:
             raise PatchError(f"operation {index} ({operation}): {failure}") from None

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -54,8 +53,6 @@ from engine.patch.strategic import deletes_object, strategic_merge
 __all__ = ["OverlayResult", "apply_overlay"]
 
 Transform = Callable[[dict[str, Any]], Any]
-
-_LITERAL = re.compile(r"[A-Za-z0-9_-]+\Z")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,30 +215,47 @@ def _set_images(items: list[Tracked], overlay: Overlay, warnings: list[str]) -> 
 class _Catalog:
     """The objects while patches apply: by input index, and by every name each has had.
 
-    A target that names its object by a plain name (the usual case) is looked up by name
-    instead of being tried on every object, so many patches over many objects stay fast.
+    A target that names its objects by a plain name or kind (the usual case) is looked up
+    in an index instead of being tried on every object, so an overlay costs time linear in
+    patches plus objects; only real regular expressions and selectors scan.
     """
 
     def __init__(self, items: Sequence[Tracked]) -> None:
         self.items = {item.index: item for item in items}
         self.by_name: dict[str, set[int]] = {}
+        self.by_kind: dict[str, set[int]] = {}
         for item in items:
             self._add_names(item)
 
     def _add_names(self, item: Tracked) -> None:
         for ident in item.ids():
             self.by_name.setdefault(ident.name, set()).add(item.index)
+            self.by_kind.setdefault(ident.kind, set()).add(item.index)
 
     def named(self, name: str | None) -> list[Tracked]:
         """The objects that have had ``name`` (all objects for ``None``), in input order."""
         if name is None:
             return list(self.items.values())
-        keys = sorted(key for key in self.by_name.get(name, ()) if key in self.items)
-        return [self.items[key] for key in keys]
+        return self._listed(self.by_name.get(name, ()))
+
+    def candidates(self, selector: targets.Selector) -> list[Tracked]:
+        """The objects ``selector`` may select: by plain name or kind, else all of them."""
+        name = selector.name.literal if selector.name else None
+        if name is not None:
+            return self._listed(self.by_name.get(name, ()))
+        kind = selector.kind.literal if selector.kind else None
+        if kind is not None:
+            return self._listed(self.by_kind.get(kind, ()))
+        return list(self.items.values())
+
+    def _listed(self, keys: set[int] | tuple[()]) -> list[Tracked]:
+        return [self.items[key] for key in sorted(k for k in keys if k in self.items)]
 
     def update(self, item: Tracked) -> None:
+        old = self.items.get(item.index)
         self.items[item.index] = item
-        self._add_names(item)
+        if old is None or old.ids() != item.ids():
+            self._add_names(item)
 
     def delete(self, items: Sequence[Tracked]) -> None:
         for item in items:
@@ -287,7 +301,7 @@ def _selected(catalog: _Catalog, patch: Patch, ref: str) -> list[Tracked]:
             selector = targets.compile_target(patch.target)
         except PatchError as exc:
             raise _patch_error(patch, ref, exc.message) from None
-        candidates = catalog.named(_literal(patch.target.name))
+        candidates = catalog.candidates(selector)
         return [c for c in candidates if selector.matches(c.obj, c.original, c.current)]
     if isinstance(patch.body, list):
         raise _patch_error(patch, ref, "a JSON patch needs a target")
@@ -301,13 +315,6 @@ def _selected(catalog: _Catalog, patch: Patch, ref: str) -> list[Tracked]:
         listed = ", ".join(str(item.current) for item in found)
         raise _patch_error(patch, ref, f"{wanted} matches several objects: {listed}")
     return found
-
-
-def _literal(pattern: str | None) -> str | None:
-    """``pattern`` if it is a plain name that matches only itself as a regular expression."""
-    if isinstance(pattern, str) and _LITERAL.match(pattern):
-        return pattern
-    return None
 
 
 def _named_object(patch: Patch, ref: str) -> ResId:
@@ -335,7 +342,7 @@ def _patched(item: Tracked, patch: Patch, ref: str) -> Tracked:
             renamed = ResId.of(obj) != item.current
             return (item.remembered() if renamed else item).changed(obj)
         merged = _keep_identity(item.obj, strategic_merge(item.obj, body))
-        return item.changed(labelmaps.settle(merged))
+        return item.kept(labelmaps.settle(merged))
     except PatchError as exc:
         raise _patch_error(patch, ref, f"{item.current}: {_inner(exc)}") from None
 

@@ -21,8 +21,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.errors import BuildError
-from engine.model import Application, Component, Source, Trait, YamlPath
+from engine.errors import BuildError, SourceLocation
+from engine.model import Application, Component, Source, Trait, YamlPath, regexes
 from engine.model.application import PatchOrigin
 from engine.model.environment import ComponentPatch, Override, TraitPatch
 
@@ -48,11 +48,11 @@ def _patch_components(
             merge_component(c, patch) if not patch.type or patch.type == c.type else c
             for c in components
         ]
-    pattern = _pattern(patch.name, override)
+    pattern = _pattern(patch, override)
     matched = False
     out: list[Component] = []
     for component in components:
-        if pattern is not None and pattern.search(component.name):
+        if pattern.search(component.name):
             matched = True
             if patch.type and patch.type != component.type:
                 component = _replacement(component.name, patch, component, override)
@@ -64,11 +64,25 @@ def _patch_components(
     return out
 
 
-def _pattern(name: str, override: Override) -> re.Pattern[str] | None:
+def _pattern(patch: ComponentPatch, override: Override) -> regexes.Regex:
+    """The component name as KubeVela reads it: a Go regular expression, ``*`` for ``.*``.
+
+    KubeVela skips a name that does not compile and so adds a component by that name; a
+    typo there silently deploys something new, so here it is an error.
+    """
     try:
-        return re.compile(name.replace("*", ".*"))
-    except re.error:
-        return None
+        return regexes.compile(patch.name.replace("*", ".*"))
+    except regexes.RegexError as exc:
+        raise BuildError(
+            f"override {override.name!r}: component name {exc}",
+            location=_name_location(patch, override),
+        ) from None
+
+
+def _name_location(patch: ComponentPatch, override: Override) -> SourceLocation | None:
+    if patch.source is None:
+        return override.location
+    return patch.source.locate((*patch.path, "name"))
 
 
 def _replacement(

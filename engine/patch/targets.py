@@ -25,24 +25,50 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from engine.errors import PatchError
+from engine.model import regexes
 from engine.model.environment import Target
 from engine.patch._ids import ResId, metadata
 
-__all__ = ["LabelSelector", "Selector", "compile_target", "describe", "parse_selector"]
+__all__ = ["LabelSelector", "Pattern", "Selector", "compile_target", "describe", "parse_selector"]
+
+#: A target field without regular-expression syntax: it matches only itself.
+_PLAIN: Final = re.compile(r"[A-Za-z0-9_/-]+\Z")
 
 
 # -- targets -------------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
+class Pattern:
+    """One target field: a plain name compared as text, or an anchored RE2 pattern.
+
+    Most targets name their objects plainly (``kind: Deployment``, ``name: web``); those
+    are compared as strings and can be looked up in an index (``literal``).
+    """
+
+    text: str
+    regex: regexes.Regex | None = None  # None: ``text`` matches only itself
+
+    @property
+    def literal(self) -> str | None:
+        """The one value this pattern matches, if it is a plain name."""
+        return self.text if self.regex is None else None
+
+    def match(self, value: str) -> bool:
+        if self.regex is None:
+            return value == self.text
+        return self.regex.search(value) is not None
+
+
+@dataclasses.dataclass(frozen=True)
 class Selector:
     """A compiled ``Target``."""
 
-    group: re.Pattern[str] | None
-    version: re.Pattern[str] | None
-    kind: re.Pattern[str] | None
-    name: re.Pattern[str] | None
-    namespace: re.Pattern[str] | None
+    group: Pattern | None
+    version: Pattern | None
+    kind: Pattern | None
+    name: Pattern | None
+    namespace: Pattern | None
     labels: LabelSelector | None
     annotations: LabelSelector | None
 
@@ -102,20 +128,22 @@ def describe(target: Target) -> str:
     return text or "(every object)"
 
 
-def _pattern(field: str, value: str | None) -> re.Pattern[str] | None:
+def _pattern(field: str, value: str | None) -> Pattern | None:
+    """The anchored pattern, as kustomize compiles it (``^(?:value)$``, Go syntax)."""
     if not value:
         return None
     if not isinstance(value, str):
         raise PatchError(f"target {field} must be a string, got {type(value).__name__}")
+    if _PLAIN.match(value):
+        return Pattern(value)
     try:
-        return re.compile(f"(?:{value})\\Z")
-    except re.error as exc:
-        raise PatchError(
-            f"target {field} {value!r} is not a valid regular expression: {exc}"
-        ) from None
+        regexes.compile(value)  # alone first, so the message quotes what the user wrote
+        return Pattern(value, regexes.compile(f"^(?:{value})$"))
+    except regexes.RegexError as exc:
+        raise PatchError(f"target {field} {exc}") from None
 
 
-def _any_match(pattern: re.Pattern[str] | None, *values: str) -> bool:
+def _any_match(pattern: Pattern | None, *values: str) -> bool:
     return pattern is None or any(pattern.match(value) for value in values)
 
 

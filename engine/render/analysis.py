@@ -29,7 +29,8 @@ from jinja2 import nodes
 from engine.definitions import Definition
 from engine.definitions.parameters import resolve
 from engine.errors import DefinitionError, SourceLocation
-from engine.render.templates import environment
+from engine.model import regexes
+from engine.render.templates import TemplateTooLarge, check_size, environment
 
 _MAX_DEPTH = 16
 _MAX_MACRO_CALLS = 200
@@ -77,6 +78,7 @@ def undeclared_reads(definition: Definition) -> list[UndeclaredRead]:
     Raises DefinitionError (with the template line) if the template does not parse.
     """
     try:
+        check_size(definition.template)
         tree = environment().parse(definition.template, filename=definition.template_file)
         walker = _Walker(definition.schema)
         walker.block(tree.body, {})
@@ -85,6 +87,8 @@ def undeclared_reads(definition: Definition) -> list[UndeclaredRead]:
             f"template syntax error: {exc.message}",
             location=SourceLocation(definition.template_file, exc.lineno),
         ) from None
+    except TemplateTooLarge as exc:
+        raise DefinitionError(str(exc), location=SourceLocation(definition.template_file)) from None
     except RecursionError:
         raise DefinitionError(
             "the template is nested too deeply", location=SourceLocation(definition.template_file)
@@ -235,8 +239,8 @@ def _elements(schema: Any, root: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _matches(pattern: str, key: str) -> bool:
     try:
-        return re.search(pattern, key) is not None
-    except re.error:
+        return regexes.compile(pattern).search(key) is not None
+    except regexes.RegexError:
         return True
 
 

@@ -174,6 +174,23 @@ def _translated(text: str, table: Any = None, *_: Any) -> int:
     return len(text) * longest
 
 
+def _summed(values: Any, attribute: Any = None, start: Any = 0, *_: Any, **__: Any) -> int:
+    """What ``sum`` makes along the way: adding lists or strings copies each partial sum."""
+    if not isinstance(values, _SIZED) or isinstance(values, str):
+        return 0
+    keys = attribute.split(".") if isinstance(attribute, str) else []
+    made = size(start)
+    cost = 0
+    for item in values:
+        for key in keys:
+            item = item.get(key) if isinstance(item, dict) else None
+        made += size(item)
+        cost += made
+        if cost > MAX_WORK:
+            break
+    return cost if made > size(start) else 0
+
+
 Growth = Callable[..., int]
 
 #: Filters that can make far more than they are given: what they are about to make.
@@ -192,6 +209,7 @@ FILTER_GROWTH: Mapping[str, Growth] = {
         0 if fill_with is None else _count(linecount) * ELEMENT
     ),
     "slice": lambda value, slices=0, *_, **__: _count(slices) * ELEMENT,
+    "sum": _summed,
 }
 
 #: Methods of ``str`` that can make far more than they are given.

@@ -18,7 +18,13 @@ from engine.definitions import Definition, Registry
 from engine.definitions.sources import CodeCache
 from engine.errors import DefinitionError, InputError, SourceLocation, TemplateError
 from engine.model import load_yaml
-from engine.render.templates import TemplateFailure, YamlText, compile_template, one_line
+from engine.render.templates import (
+    TemplateFailure,
+    TemplateTooLarge,
+    YamlText,
+    compile_template,
+    one_line,
+)
 
 ALLOWED_KEYS = {
     "component": frozenset({"output", "outputs"}),
@@ -51,6 +57,8 @@ def _compile(definition: Definition, cache: CodeCache | None) -> jinja2.Template
             f"template syntax error: {exc.message}",
             location=SourceLocation(definition.template_file, exc.lineno),
         ) from None
+    except TemplateTooLarge as exc:
+        raise DefinitionError(str(exc), location=where) from None
     except RecursionError:
         raise DefinitionError("the template is nested too deeply", location=where) from None
     except MemoryError:

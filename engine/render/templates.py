@@ -33,6 +33,9 @@ from engine.definitions.sources import CodeCache
 from engine.render import budgets
 
 MAX_POWER_BITS = 4096
+#: Characters of one template: seven times the largest built-in. Jinja compiles about ten
+#: thousand list elements a second, so a huge template could take minutes to compile.
+MAX_TEMPLATE_CHARS = 64 * 1024
 
 MAX_MESSAGE = 400
 #: libyaml reads an implicit key only within 1024 characters; longer ones are made explicit.
@@ -185,7 +188,7 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """The immutable sandbox, with every growing operation charged to the work budget."""
 
-    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    intercepted_binops = frozenset({"*", "**", "+", "-", "%"})
     code_generator_class = budgets.CodeGenerator
     template_class = _Template
     charge = staticmethod(budgets.charge)
@@ -230,6 +233,9 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         result = super().call_binop(context, operator, left, right)
         if operator == "%":
             budgets.charge_text(result)
+        elif type(result) is int and result.bit_length() > MAX_POWER_BITS:
+            # each step is cheap, but squaring again and again doubles the digits each time
+            raise SecurityError(f"the number is too large (over {MAX_POWER_BITS} bits)")
         return result
 
     def call(
@@ -285,7 +291,7 @@ def _check_power(base: Any, exponent: Any) -> None:
     if not (isinstance(base, int) and isinstance(exponent, int)) or abs(base) < 2 or exponent < 1:
         return
     if exponent * abs(base).bit_length() > MAX_POWER_BITS:
-        raise SecurityError("the power is too large")
+        raise SecurityError(f"the power is too large (over {MAX_POWER_BITS} bits)")
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
@@ -326,6 +332,19 @@ def _range(*args: int) -> range:
     return budgets.measured(jinja2.sandbox.safe_range(*args))  # type: ignore[no-any-return]
 
 
+class TemplateTooLarge(ValueError):
+    """A template longer than ``MAX_TEMPLATE_CHARS``."""
+
+
+def check_size(source: str) -> None:
+    """Refuse a template too large to compile in a few seconds."""
+    if len(source) > MAX_TEMPLATE_CHARS:
+        raise TemplateTooLarge(
+            f"the template has {len(source):,} characters; at most {MAX_TEMPLATE_CHARS:,} "
+            "are compiled (split it, or move data into the schema's defaults)"
+        )
+
+
 def compile_template(source: str, filename: str, cache: CodeCache | None = None) -> jinja2.Template:
     """Compile template source; syntax errors propagate as ``TemplateSyntaxError``.
 
@@ -334,6 +353,7 @@ def compile_template(source: str, filename: str, cache: CodeCache | None = None)
     recompile the same definitions every time. The cache verifies its entries;
     anything but a code object is ignored.
     """
+    check_size(source)
     env = environment()
     key = _cache_key(source, filename)
     code = _cached_code(cache, key) if cache is not None else None

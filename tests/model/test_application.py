@@ -140,7 +140,7 @@ def test_a_huge_wrong_value_is_quoted_in_part() -> None:
     with pytest.raises(SchemaError) as info:
         parse(SEED.replace("  name: my-app\n", f"  name: my-app\n  namespace: [{'x' * 100_000}]\n"))
     assert len(str(info.value)) < 400
-    assert str(info.value).endswith("...")
+    assert "more characters) is not of type 'string'" in str(info.value)  # the reason stays
 
 
 def test_a_misspelt_required_property_is_named_as_the_typo() -> None:

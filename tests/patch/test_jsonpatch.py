@@ -236,3 +236,18 @@ def test_failed_patch_changes_nothing() -> None:
     with pytest.raises(PatchError):
         apply_json_patch(doc, ops)
     assert doc == before
+
+
+def test_copy_chains_doubling_a_document_are_bounded() -> None:
+    ops: list[dict[str, Any]] = [{"op": "add", "path": "/a0", "value": "x" * 1000}]
+    ops += [{"op": "copy", "from": "", "path": f"/a{i + 1}"} for i in range(40)]
+    with pytest.raises(
+        PatchError, match=r"operation \d+ \(copy /a\d+\): the document grows too large"
+    ):
+        apply_json_patch({}, ops)
+
+
+def test_copies_within_reason_work() -> None:
+    ops = [{"op": "copy", "from": "/a", "path": f"/b{i}"} for i in range(100)]
+    result = apply_json_patch({"a": {"x": [1, 2]}}, ops)
+    assert result["b99"] == {"x": [1, 2]}

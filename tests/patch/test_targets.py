@@ -169,3 +169,25 @@ def test_selector_on_missing_or_odd_labels() -> None:
     item = obj("v1", "ConfigMap", "x", labels="not a map")
     assert selects(Target(label_selector="!a"), item)
     assert not selects(Target(label_selector="a"), item)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("web", "web", True),
+        ("web", "web2", False),  # a plain name is anchored, as kustomize anchors patterns
+        ("web.1", "webx1", True),  # '.' is a regular expression: no plain-text shortcut
+        ("svc-[0-9]+", "svc-12", True),
+        ("(a+)+", "a" * 50_000 + "!", False),  # linear time (RE2)
+    ],
+)
+def test_plain_names_compare_as_text_and_patterns_as_re2(
+    name: str, value: str, expected: bool
+) -> None:
+    assert selects(Target(name=name), obj("v1", "ConfigMap", value)) is expected
+
+
+def test_plain_fields_are_literals_for_the_index() -> None:
+    selector = compile_target(Target(kind="Deployment", name="web.1"))
+    assert selector.kind is not None and selector.kind.literal == "Deployment"
+    assert selector.name is not None and selector.name.literal is None

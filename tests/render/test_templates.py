@@ -109,6 +109,8 @@ def test_sandbox_blocks_escapes_and_resource_abuse(harness: Harness, expression:
         "{{ ('x' * 10000).join(range(100000) | map('string')) }}",
         "{{ range(100000) | map('string') | join('x' * 10000) }}",
         "{{ {'a': 1} | toyaml(10**9) }}",
+        "{% set chunk = range(1000) | list %}{{ ([chunk] * 50000) | sum(start=[]) | length }}",
+        "{{ ([{'a': range(1000) | list}] * 50000) | sum(attribute='a', start=[]) | length }}",
     ],
 )
 def test_templates_that_would_run_for_long_or_fill_memory_fail(
@@ -119,6 +121,32 @@ def test_templates_that_would_run_for_long_or_fill_memory_fail(
         harness.objects(one_component('"v"'))
     assert "does too much work" in str(caught.value)
     assert "(rendering component cm for app.yaml:7: spec.components[0])" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "{% set ns = namespace(x=10) %}{% for i in range(64) %}{% set ns.x = ns.x * ns.x %}{% endfor %}",
+        "{% set ns = namespace(x=7) %}{% for i in range(9999) %}{% set ns.x = ns.x * 10**18 %}{% endfor %}",
+        "{% set ns = namespace(x=3) %}{% for i in range(9999) %}{% set ns.x = ns.x + ns.x %}{% endfor %}",
+        "{% set ns = namespace(x=3) %}{% for i in range(9999) %}{% set ns.x = ns.x - -ns.x %}{% endfor %}",
+        "{{ 10 ** (10 ** 10) }}",
+    ],
+)
+def test_integers_growing_without_bound_fail(harness: Harness, statement: str) -> None:
+    harness.component("cm", f"{statement}\n" + CONFIGMAP)
+    with pytest.raises(TemplateError) as caught:
+        harness.objects(one_component('"v"'))
+    assert "too large (over 4096 bits)" in str(caught.value)
+
+
+def test_integer_arithmetic_within_reason_still_works(harness: Harness) -> None:
+    harness.component(
+        "cm",
+        "{% set x = 2 ** 64 * 3 - 1 %}\n" + CONFIGMAP.replace("{{ parameter.value }}", "{{ x }}"),
+    )
+    [obj] = harness.objects(one_component('"v"'))
+    assert obj["data"]["value"] == 2**64 * 3 - 1
 
 
 def test_lipsum_is_not_available(harness: Harness) -> None:
