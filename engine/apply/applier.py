@@ -139,6 +139,35 @@ def stamped(obj: Mapping[str, Any], owner: Owner) -> dict[str, Any]:
     return out
 
 
+def scoped(client: ClusterClient, objects: Sequence[Desired]) -> tuple[Desired, ...]:
+    """The objects, cluster-scoped ones without a namespace (KubeVela sets one on all).
+
+    Scope comes from discovery, or for kinds not served yet from their CRD in ``objects``.
+    """
+    crd_scopes = {
+        (
+            str((o.object.get("spec") or {}).get("group")),
+            str(((o.object.get("spec") or {}).get("names") or {}).get("kind")),
+        ): (o.object.get("spec") or {}).get("scope") == "Cluster"
+        for o in objects
+        if o.id.kind == "CustomResourceDefinition"
+    }
+    out = []
+    for d in objects:
+        ref = d.id
+        if ref.namespace:
+            try:
+                cluster_wide = not client.resource(ref.api_version, ref.kind).namespaced
+            except NotFoundError:
+                cluster_wide = crd_scopes.get((ref.group, ref.kind), False)
+            if cluster_wide:
+                obj = copy.deepcopy(dict(d.object))
+                obj["metadata"].pop("namespace", None)
+                d = dataclasses.replace(d, object=obj)
+        out.append(d)
+    return tuple(out)
+
+
 def read_live(
     client: ClusterClient, objects: Iterable[Desired]
 ) -> dict[tuple[str, str, str, str], dict[str, Any]]:

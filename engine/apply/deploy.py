@@ -31,6 +31,7 @@ from engine.apply.applier import (
     Owner,
     apply_set,
     read_live,
+    scoped,
 )
 from engine.apply.client import ClusterClient
 from engine.apply.errors import ClusterError, NotFoundError
@@ -114,6 +115,7 @@ def apply_release(
     emit = on_event or (lambda e: None)
     deadline = time.monotonic() + options.timeout
     owner = Owner(spec.app, spec.namespace)
+    spec = dataclasses.replace(spec, objects=scoped(client, spec.objects))
     found = history(client, spec.app, spec.namespace, spec.env)
     latest = found[-1] if found else None
     manifests = tuple(d.object for d in spec.objects)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from engine.apply import changes as ch
-from engine.apply.applier import Owner, read_live
+from engine.apply.applier import Owner, read_live, scoped
 from engine.apply.client import ClusterClient
 from engine.apply.deploy import ReleaseSpec, _old_entries, history
 from engine.apply.errors import ClusterError, NotFoundError
@@ -29,6 +29,7 @@ class LiveSides:
 
 def live_sides(client: ClusterClient, spec: ReleaseSpec, *, force: bool = True) -> LiveSides:
     """Both sides of ``sailplan diff --live`` for one release spec."""
+    spec = dataclasses.replace(spec, objects=scoped(client, spec.objects))
     live = read_live(client, spec.objects)
     before: list[Manifest] = []
     after: list[Manifest] = []
