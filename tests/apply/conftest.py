@@ -104,19 +104,22 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
     return _write
 
 
-def restart_apiserver(plane: Any, stopped: Callable[[], None] | None = None) -> None:
-    """Stop the main kube-apiserver, call ``stopped``, start it again with the same flags."""
+def stop_apiserver(plane: Any) -> tuple[str, list[str]]:
+    """Stop the main kube-apiserver (SIGTERM); returns what ``start_apiserver`` needs."""
     import signal
 
     component = next(c for c in plane.components if c.name == "main-kube-apiserver")
-    argv = [
-        a.decode() for a in Path(f"/proc/{component.pid}/cmdline").read_bytes().split(b"\0") if a
-    ]
+    raw = Path(f"/proc/{component.pid}/cmdline").read_bytes()
+    argv = [a.decode() for a in raw.split(b"\0") if a]
     component.signal(signal.SIGTERM)
     assert component.wait_gone(30), "the apiserver did not stop"
     plane.components.remove(component)
-    if stopped is not None:
-        stopped()
-    started = plane._spawn(component.name, argv, plane.dir / "main")
+    return component.name, argv
+
+
+def start_apiserver(plane: Any, stopped: tuple[str, list[str]]) -> None:
+    """Start the apiserver ``stop_apiserver`` stopped, with the same flags; wait for it."""
+    name, argv = stopped
+    started = plane._spawn(name, argv, plane.dir / "main")
     server = plane.clusters["main"].server
     plane._wait(started, f"{server}/readyz", plane.pki)
