@@ -251,6 +251,7 @@ class _Plan:
     action: str
     body: Mapping[str, Any] | None = None
     message: str = ""
+    force: bool = False
 
 
 def apply_set(
@@ -362,25 +363,32 @@ def _plan(
     if same and ch.covers(current, body):
         return _Plan(d, ch.UNCHANGED, body)
     try:
-        merged = client.apply(body, dry_run=True, force=options.force)
+        merged = client.apply(body, dry_run=True, force=_forced(d, current, options))
     except ImmutableError as exc:
         if options.force or policy.recreate_fields:
-            return _Plan(d, ch.RECREATED, body, message=exc.message.partition(";")[0])
+            message = exc.message.partition(";")[0]
+            return _Plan(d, ch.RECREATED, body, message, _forced(d, current, options))
         raise _with_location(exc, d) from exc
     except NotFoundError as exc:
         if current is None and "is its CRD installed" in exc.message:
             # Its CRD is applied in an earlier wave of this same apply.
-            return _Plan(d, ch.CREATED, body, message="kind not served yet")
+            return _Plan(d, ch.CREATED, body, "kind not served yet", options.force)
         raise _with_location(exc, d) from exc
     except ClusterError as exc:
         raise _with_location(exc, d) from exc
+    force = _forced(d, current, options)
     if current is None:
-        return _Plan(d, ch.CREATED, body)
+        return _Plan(d, ch.CREATED, body, force=force)
     if policy.recreate_fields and _differs_at(current, body, policy.recreate_fields):
-        return _Plan(d, ch.RECREATED, body, message="resource-update recreateFields changed")
+        return _Plan(d, ch.RECREATED, body, "resource-update recreateFields changed", force)
     if ch.drifted(current, merged):
-        return _Plan(d, ch.CONFIGURED, body)
+        return _Plan(d, ch.CONFIGURED, body, force=force)
     return _Plan(d, ch.UNCHANGED, body)
+
+
+def _forced(d: Desired, current: Mapping[str, Any] | None, options: ApplyOptions) -> bool:
+    """Force field ownership: asked for, or adopting an object (take-over takes its fields)."""
+    return options.force or (current is not None and (options.take_over or d.policy.take_over))
 
 
 def _execute(
@@ -399,7 +407,7 @@ def _execute(
             body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
             client.replace(body)
         else:
-            client.apply(plan.body, force=options.force)
+            client.apply(plan.body, force=plan.force)
     except ClusterError as exc:
         raise _with_location(exc, d) from exc
     return ch.Change(d.subject, plan.action, plan.message)

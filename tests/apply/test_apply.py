@@ -211,13 +211,7 @@ def test_objects_of_others_are_never_modified_or_pruned(
     cluster.kubectl(
         "label", "--overwrite", "configmap", "settings", "-n", ns, "app.oam.dev/name=other"
     )
-    app.write_text(
-        config_app(ns, "cfg", "ours")
-        .replace(
-            "kind: ConfigMap", "kind: ConfigMap\n        metadata: {name: renamed}\n        x: y", 0
-        )
-        .replace("{name: settings}", "{name: renamed}")
-    )
+    app.write_text(config_app(ns, "cfg", "ours").replace("{name: settings}", "{name: renamed}"))
     moved = sailplan(cluster, "apply", str(app))
     assert actions(moved.output)[f"ConfigMap/{ns}/settings"] == "skipped"
     assert "labels no longer name this application" in moved.output
@@ -281,8 +275,6 @@ def test_forbidden_names_the_verb_and_the_object(
         f"--serviceaccount={ns}:viewer",
     )
     token = cluster.kubectl("create", "token", "viewer", "-n", ns).stdout.strip()
-    config = get(cluster, "--raw", "/version", check=False)  # reachable at all
-    assert config is not None
     kubeconfig = cluster.kubectl("config", "view", "--raw", "--minify", "-o", "json").stdout
     import json
 
