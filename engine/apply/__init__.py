@@ -7,6 +7,8 @@ Public API (the ``kubernetes`` package is imported only by ``client.connect``)::
     outcome = apply_release(client, spec, ApplyOptions(...), on_event=print)
     result = apply_set(client, objects, Owner(app, ns), options)   # one set, no release
     history(client, app, namespace, env) / delete_release(...) / rollback_spec(...)
+    save_workflow(client, app, namespace, env, {...})   # workflow state, kept with the release
+    release_specs(units, previews)   # engine.environments output -> one spec per app/env/cluster
 
 Modules: ``client`` (HTTP, discovery, errors), ``order`` (stages, dependsOn waves),
 ``health`` (kstatus), ``waiting``, ``changes`` (drift test, masking), ``policies``

@@ -466,3 +466,16 @@ def release_status(client: ClusterClient, release: Release) -> list[ObjectStatus
         synced = live is not None and desired is not None and ch.covers(live, desired)
         out.append(ObjectStatus(str(entry.id), health.status(live), synced, entry.component))
     return out
+
+
+def save_workflow(
+    client: ClusterClient, app: str, namespace: str, env: str, workflow: Mapping[str, Any]
+) -> Release:
+    """Store the workflow runner's state with the latest release (so ``resume`` works
+    from any machine); returns the release as stored."""
+    found = history(client, app, namespace, env)
+    if not found:
+        raise NotFoundError(f"no release of application {app} in namespace {namespace}")
+    updated = dataclasses.replace(found[-1], workflow=dict(workflow))
+    releases.write(client, updated, new=False)
+    return updated
