@@ -130,6 +130,8 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeCl
     import urllib3
 
     config.retries = urllib3.Retry(total=2, connect=1, read=0, status=0, redirect=0)
+    if not config.verify_ssl:  # the kubeconfig says insecure-skip-tls-verify: no warning each time
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     config.connection_pool_maxsize = 16
     return KubeClient(ApiClient(config), name)
 
@@ -228,8 +230,16 @@ class KubeClient:
                 kinds[res["kind"]] = Resource(
                     api_version, res["kind"], res["name"], bool(res.get("namespaced"))
                 )
-        elif status not in (404, 503):
-            raise _error(status, data, "", "discover")
+        elif status in (401, 403):
+            raise _error(status, data, f"discovery of {api_version}", "discover")
+        elif api_version == "v1" or status not in (404, 503):
+            # Every Kubernetes API server serves the core group: this is something else.
+            raise UnreachableError(
+                f"the server {self.server} (context {self._context}) does not answer as a "
+                f"Kubernetes API server: GET {path} gave HTTP {status}"
+                + (f" ({data['message']})" if data.get("message") else ""),
+                status=status,
+            )
         with self._lock:
             self._groups[api_version] = kinds
         return kinds
