@@ -85,7 +85,7 @@ def actions(output: str) -> dict[str, str]:
     found = {}
     for line in output.splitlines():
         match = re.match(
-            r"^(\S+/\S+) (created|configured|unchanged|pruned|skipped|deleted|recreated|orphaned|failed)\b",
+            r"^([A-Z]\w*/\S+) (created|configured|unchanged|pruned|skipped|deleted|recreated|orphaned|failed)\b",
             line,
         )
         if match:

@@ -164,7 +164,7 @@ def test_a_field_another_manager_owns_is_a_conflict_until_forced(
     )
     forced = sailplan(cluster, "apply", str(app), "--force")
     assert actions(forced.output) == {f"ConfigMap/{namespace}/settings": "configured"}
-    live = get(cluster, "configmap", "settings", "-n", namespace)
+    live = get(cluster, "configmap", "settings", "-n", namespace, "--show-managed-fields")
     assert live is not None and live["data"] == {"mode": "faster"}
     managers = {
         m["manager"]
