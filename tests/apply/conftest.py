@@ -112,6 +112,8 @@ def stop_apiserver(plane: Any) -> tuple[str, list[str]]:
     raw = Path(f"/proc/{component.pid}/cmdline").read_bytes()
     argv = [a.decode() for a in raw.split(b"\0") if a]
     component.signal(signal.SIGTERM)
+    if not component.wait_gone(5):  # it drains watches for a while; enough waiting
+        component.signal(signal.SIGKILL)
     assert component.wait_gone(30), "the apiserver did not stop"
     plane.components.remove(component)
     return component.name, argv
