@@ -199,7 +199,7 @@ def _specs(
         previews = environments.build_every_environment(units, registry, kube_version=kube)
     for preview in previews:
         common.warn(preview.build.warnings)
-    return release_specs(units, previews)
+    return release_specs(units, previews, registry)
 
 
 def _options(**kwargs: Any) -> ApplyOptions:
