@@ -224,8 +224,10 @@ def _specs(
     units = read_units(paths)
     if env:
         environments.check_environment_name(units, env)
-        build = environments.build_environment(units, registry, env, kube_version=kube)
-        previews = [environments.Preview(env, build)]
+        # Releases are named after the environment, not the alias it was called by.
+        name = next(e.name for e in environments.known_environments(units) if e.answers_to(env))
+        build = environments.build_environment(units, registry, name, kube_version=kube)
+        previews = [environments.Preview(name, build)]
     else:
         previews = environments.build_every_environment(units, registry, kube_version=kube)
     for preview in previews:
