@@ -86,3 +86,32 @@ spec:
         assert found is not None and found["data"] == {"a": "b"}
         releases = get(target, "secrets", "-n", namespace, "-l", "owner=sailplan,name=placed")
         assert releases is not None and len(releases["items"]) == 1
+
+
+def test_environments_apply_in_deploy_step_order(
+    cluster: Cluster, namespace: str, write: Write
+) -> None:
+    text = (EXAMPLES / "environments/policies/my-app.yaml").read_text()
+    text = text.replace("namespace: default", f"namespace: {namespace}", 1)
+    for env in ("staging", "prod"):
+        text = text.replace(f"namespace: {env}\n", f"namespace: {namespace}-{env}\n")
+        cluster.kubectl("create", "namespace", f"{namespace}-{env}")
+    app = write("my-app.yaml", text)
+    try:
+        result = sailplan(cluster, "apply", str(app), "--timeout", "3m")
+        summaries = [line for line in result.output.splitlines() if line.startswith(namespace)]
+        assert summaries == [
+            f"{namespace}/my-app env staging: revision 1 deployed (3 created)",
+            f"{namespace}/my-app env prod: revision 1 deployed (3 created)",
+        ]
+        prod = get(cluster, "deployment", "my-server", "-n", f"{namespace}-prod")
+        assert prod is not None and prod["spec"]["replicas"] == 3
+        again = sailplan(cluster, "apply", str(app), "--env", "deploy-prod")
+        assert f"{namespace}/my-app env prod: revision 1 is current" in again.output
+        history = sailplan(cluster, "history", "my-app", "-n", namespace, "--env", "prod")
+        assert len(history.output.strip().splitlines()) == 2
+    finally:
+        for env in ("staging", "prod"):
+            cluster.kubectl(
+                "delete", "namespace", f"{namespace}-{env}", "--wait=false", check=False
+            )
