@@ -33,8 +33,6 @@ def sailplan(cluster: Cluster, *args: str, check: bool = True) -> Result:
     from cli import main
 
     extra = ["--kubeconfig", str(cluster.kubeconfig), "--context", cluster.context]
-    if args and args[0] == "diff":
-        extra = ["--kubeconfig", str(cluster.kubeconfig), "--context", cluster.context]
     runner = CliRunner()
     result = runner.invoke(main, [*args, *extra], env={"NO_COLOR": "1"}, catch_exceptions=False)
     if check and result.exit_code != 0:
