@@ -88,3 +88,34 @@ def test_read_only_apply_once_and_orphan(cluster: Cluster, namespace: str, write
     assert kept is not None and "app.oam.dev/name" not in (kept["metadata"].get("labels") or {})
     assert get(cluster, "configmap", "external", "-n", ns) is not None
     assert get(cluster, "configmap", "once", "-n", ns, check=False) is None
+
+
+def test_resource_update_replace_puts_the_whole_object(
+    cluster: Cluster, namespace: str, write: Write
+) -> None:
+    def text(value: str) -> str:
+        return f"""\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {{name: rep, namespace: {namespace}}}
+spec:
+  components:
+  - name: conf
+    type: k8s-objects
+    properties:
+      objects: [{{apiVersion: v1, kind: ConfigMap, metadata: {{name: conf}}, data: {{v: {value}}}}}]
+  policies:
+  - name: put
+    type: resource-update
+    properties: {{rules: [{{selector: {{componentNames: [conf]}}, strategy: {{op: replace}}}}]}}
+"""
+
+    app = write("rep.yaml", text("one"))
+    sailplan(cluster, "apply", str(app))
+    cluster.kubectl("patch", "configmap", "conf", "-n", namespace, "-p", '{"data": {"extra": "x"}}')
+    app.write_text(text("two"))
+    result = sailplan(cluster, "apply", str(app))
+    assert actions(result.output) == {f"ConfigMap/{namespace}/conf": "configured"}
+    live = get(cluster, "configmap", "conf", "-n", namespace)
+    # A replace writes the object as rendered: what others added is gone (a patch keeps it).
+    assert live is not None and live["data"] == {"v": "two"}
