@@ -5,7 +5,7 @@ annotations differ from the server-side dry-run result, or anything else does on
 ``metadata`` and ``status`` are set aside. ``covers`` is the cheap test that lets an
 unchanged object skip the dry-run: the desired object is exactly what the last
 release applied and every value in it is still the live value. Secret values are
-masked before anything is shown (``masked``). Pure.
+masked where they are shown (``engine.model.secrets``, used by ``engine.diff``). Pure.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ DELETED = "deleted"
 RECREATED = "recreated"
 ORPHANED = "orphaned"
 FAILED = "failed"
-
-MASK = "*** (masked)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,22 +145,5 @@ def comparable(obj: Mapping[str, Any]) -> dict[str, Any]:
             annotations.pop("deployment.kubernetes.io/revision", None)
             if not annotations:
                 meta.pop("annotations")
-    return out
-
-
-def masked(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """``obj`` with every Secret value replaced by a mask (other kinds unchanged)."""
-    if obj.get("kind") != "Secret":
-        return dict(obj)
-    out = dict(obj)
-    for key in ("data", "stringData"):
-        if isinstance(out.get(key), Mapping):
-            out[key] = dict.fromkeys(out[key], MASK)
-    meta = out.get("metadata")
-    if isinstance(meta, Mapping) and "kubectl.kubernetes.io/last-applied-configuration" in (
-        meta.get("annotations") or {}
-    ):
-        annotations = dict(meta["annotations"])
-        annotations["kubectl.kubernetes.io/last-applied-configuration"] = MASK
-        out["metadata"] = {**meta, "annotations": annotations}
-    return out
+    head = {k: out.pop(k) for k in ("apiVersion", "kind", "metadata") if k in out}
+    return head | out  # one key order for live objects and dry-run results alike

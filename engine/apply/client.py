@@ -33,6 +33,7 @@ from engine.apply.errors import (
     UnreachableError,
 )
 from engine.model import ResourceId
+from engine.model.secrets import redacted, secret_values
 
 FIELD_MANAGER = "sailplan"
 #: Seconds to connect, and to read one answer.
@@ -293,7 +294,7 @@ class KubeClient:
             about=about,
         )
         if status not in (200, 201):
-            raise _error(status, data, about, "patch")
+            raise _refused(status, data, obj, "patch")
         return data
 
     def create(self, obj: Mapping[str, Any]) -> Obj:
@@ -302,7 +303,7 @@ class KubeClient:
         query = [("fieldManager", FIELD_MANAGER)]
         status, data = self.request("POST", path, query=query, body=obj, about=subject(obj))
         if status not in (200, 201):
-            raise _error(status, data, subject(obj), "create")
+            raise _refused(status, data, obj, "create")
         return data
 
     def replace(self, obj: Mapping[str, Any]) -> Obj:
@@ -311,7 +312,7 @@ class KubeClient:
         query = [("fieldManager", FIELD_MANAGER)]
         status, data = self.request("PUT", path, query=query, body=obj, about=subject(obj))
         if status != 200:
-            raise _error(status, data, subject(obj), "update")
+            raise _refused(status, data, obj, "update")
         return data
 
     def patch(self, obj: Mapping[str, Any]) -> Obj:
@@ -327,7 +328,7 @@ class KubeClient:
             about=subject(obj),
         )
         if status != 200:
-            raise _error(status, data, subject(obj), "patch")
+            raise _refused(status, data, obj, "patch")
         return data
 
     def delete(self, ref: ResourceId, *, propagation: str = "Background") -> bool:
@@ -386,6 +387,13 @@ def _transport_reason(exc: Exception) -> str:
 _CONFLICT = re.compile(
     r'conflict with "([^"]+)"(?: using [^:]+)?(?: with subresource "[^"]+")?: (\S+)'
 )
+
+
+def _refused(
+    status: int, data: Mapping[str, Any], obj: Mapping[str, Any], verb: str
+) -> ClusterError:
+    """The error for a refused write of ``obj``; a Secret's values the server quotes are masked."""
+    return redacted(_error(status, data, subject(obj), verb), secret_values(obj))
 
 
 def _error(status: int, data: Mapping[str, Any], about: str, verb: str) -> ClusterError:
