@@ -85,12 +85,29 @@ class Printer:
         self.console: Any = None
         self.spinner: Any = None
         self.waiting: dict[str, str] = {}
+        self.gone = False
         if not self.json and sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
             from rich.console import Console
 
             self.console = Console(highlight=False)
 
     def event(self, event: Event) -> None:
+        """Show one event; a reader that went away (a closed pipe) never stops the work."""
+        if self.gone:
+            return
+        try:
+            self._event(event)
+        except BrokenPipeError:
+            self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        """Stop printing, and let nothing flush into the closed pipe at exit."""
+        self.gone = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+    def _event(self, event: Event) -> None:
         if event.subject and event.type in ("change", "health"):
             self.last_subject = event.subject
         if self.json:
@@ -152,10 +169,15 @@ class Printer:
 
     def summary(self, record: dict[str, Any], text: str) -> None:
         self.close()
-        if self.json:
-            click.echo(json.dumps({"type": "summary", **record}))
-        else:
-            self._line(text, "bold")
+        if self.gone:
+            return
+        try:
+            if self.json:
+                click.echo(json.dumps({"type": "summary", **record}))
+            else:
+                self._line(text, "bold")
+        except BrokenPipeError:
+            self._reader_gone()
 
 
 def _clients(kubeconfig: str | None, context: str | None) -> Callable[[str], ClusterClient]:

@@ -150,3 +150,17 @@ def test_sigint_mid_apply(cluster: Cluster, namespace: str, write: Write) -> Non
     for i in range(3):
         deployment = get(cluster, "deployment", f"c{i}", "-n", namespace)
         assert deployment is not None and deployment["status"].get("availableReplicas") == 1
+
+
+def test_a_reader_that_goes_away_does_not_stop_the_apply(
+    cluster: Cluster, namespace: str, write: Write
+) -> None:
+    app = write("chain.yaml", chain_app(namespace))
+    process = sailplan_process(cluster, "apply", str(app), "-o", "json", "--timeout", "3m")
+    assert process.stdout is not None
+    assert json.loads(process.stdout.readline())["type"] == "release"
+    process.stdout.close()  # as `sailplan apply ... | head -1` does
+    assert process.wait(timeout=180) == 0
+    assert process.stderr is not None and "Traceback" not in process.stderr.read()
+    assert latest_status(cluster, namespace) == "deployed"
+    assert labelled(cluster, namespace) <= inventory(cluster, namespace)
