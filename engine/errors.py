@@ -137,30 +137,29 @@ class BuildError(SailplanError):
 
 
 class ClusterError(SailplanError):
-    """The cluster refused or failed an object; the message starts with its id.
+    """The cluster refused or failed a request about an object; the message starts with its id.
 
     ``str()`` is ``Kind/namespace/name: message (file:line)``, as Flux names objects
     (``Kind/name`` for cluster-scoped ones), with the source of the component that
-    produced the object at the end when known. ``cause`` is the underlying exception
-    (an API exception, a timeout), kept as ``__cause__`` for ``--debug``.
+    produced the object at the end when known. ``status`` is the HTTP status when the
+    server answered; ``cause`` (also ``__cause__``) the underlying exception.
     """
 
     def __init__(
         self,
         message: str,
         *,
-        kind: str,
-        name: str,
-        namespace: str = "",
+        subject: str = "",
         location: SourceLocation | None = None,
+        status: int = 0,
         cause: BaseException | None = None,
     ) -> None:
         super().__init__(message, location=location)
-        self.kind = kind
-        self.namespace = namespace
-        self.name = name
+        self.subject = subject
+        self.status = status
         self.cause = cause
-        self.__cause__ = cause
+        if cause is not None:
+            self.__cause__ = cause
 
     @classmethod
     def of(
@@ -172,26 +171,21 @@ class ClusterError(SailplanError):
         cause: BaseException | None = None,
     ) -> ClusterError:
         """The error about the Kubernetes object ``obj`` (a manifest as a mapping)."""
-        meta = obj.get("metadata")
-        meta = meta if isinstance(meta, Mapping) else {}
-        return cls(
-            message,
-            kind=str(obj.get("kind") or ""),
-            namespace=str(meta.get("namespace") or ""),
-            name=str(meta.get("name") or ""),
-            location=location,
-            cause=cause,
-        )
-
-    @property
-    def object_id(self) -> str:
-        """``Kind/namespace/name``, or ``Kind/name`` without a namespace."""
-        parts = [self.kind or "<no kind>", self.namespace, self.name or "<no name>"]
-        return "/".join(p for p in parts if p)
+        return cls(message, subject=object_id(obj), location=location, cause=cause)
 
     def __str__(self) -> str:
-        where = str(self.location) if self.location else ""
-        return f"{self.object_id}: {self.message}" + (f" ({where})" if where else "")
+        head = f"{self.subject}: " if self.subject else ""
+        where = f" ({self.location})" if self.location else ""
+        return f"{head}{self.message}{where}"
+
+
+def object_id(obj: Mapping[str, Any]) -> str:
+    """``Kind/namespace/name`` of a manifest, or ``Kind/name`` without a namespace."""
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    parts = [str(obj.get("kind") or "<no kind>"), str(meta.get("namespace") or "")]
+    parts.append(str(meta.get("name") or "<no name>"))
+    return "/".join(p for p in parts if p)
 
 
 class GitError(SailplanError):

@@ -22,9 +22,11 @@ def test_cluster_error_names_object_reason_and_source() -> None:
 
 
 def test_cluster_scoped_objects_have_no_namespace_part() -> None:
-    error = ClusterError("forbidden: cannot delete", kind="Namespace", name="prod")
+    error = ClusterError.of(
+        {"kind": "Namespace", "metadata": {"name": "prod"}}, "forbidden: cannot delete"
+    )
     assert str(error) == "Namespace/prod: forbidden: cannot delete"
-    assert error.object_id == "Namespace/prod"
+    assert error.subject == "Namespace/prod"
 
 
 def test_git_and_registry_errors_join_the_tree() -> None:

@@ -118,7 +118,10 @@ def read_file(path: Path, folder: Path) -> str:
             )
         data = path.read_bytes()
     except (OSError, ValueError) as exc:
-        raise DefinitionError(f"cannot read: {exc}", location=SourceLocation(str(path))) from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise DefinitionError(
+            f"cannot read: {reason}", location=SourceLocation(str(path))
+        ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

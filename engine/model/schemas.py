@@ -272,7 +272,7 @@ def all_errors(
 
     found: list[SchemaError] = []
     seen: set[str] = set()
-    secrets = secret_values(instance)  # messages may quote values: never a Secret's
+    secrets = secret_values(instance)  # a message may quote a value: never a Secret's
     errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
     for error in errors:
         best = jsonschema.exceptions.best_match([error]) or error
