@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from engine.definitions import Definition, Kind, Registry, prepare
+from engine.definitions.steps import check_workflow, step_definition, walk
 from engine.errors import BuildError, PatchError, SailplanError, SourceLocation
 from engine.model import (
     Application,
@@ -23,6 +24,7 @@ from engine.model import (
     Manifest,
     Trait,
     YamlPath,
+    base_type,
     is_application,
     parse_application,
 )
@@ -88,11 +90,13 @@ def build(
     ``app.oam.dev/namespace`` label keeps the Application's namespace either way.
     """
     check_dependencies(app)
+    check_workflow(app, registry)
     manifests: list[Manifest] = []
     warnings: list[str] = []
     app_context = _app_context(app, kube_version, namespace or app.namespace)
     for component in app.components:
         manifests.extend(_component_manifests(app, component, registry, app_context, warnings))
+    manifests.extend(_step_manifests(app, registry, app_context, warnings))
     check_unique(manifests)
     return Build(tuple(manifests), tuple(warnings))
 
@@ -176,7 +180,7 @@ def _definition(
     component: Component,
     trait: Trait | None = None,
 ) -> Definition:
-    definition = registry.get(kind, type_)
+    definition = registry.get(kind, base_type(type_))
     if definition is None:
         known = registry.names(kind)
         raise BuildError(
@@ -352,6 +356,32 @@ def _contracted(
     for aux in state.outputs:
         labelled = contract.auxiliary(aux.object, ctx, component.name, aux.trait_type, aux.key)
         out.append(Manifest(labelled, aux.source, aux.where))
+    return out
+
+
+def _step_manifests(
+    app: Application,
+    registry: Registry,
+    app_context: Mapping[str, Any],
+    warnings: list[str],
+) -> list[Manifest]:
+    """The objects workflow steps apply (``apply-object``): those with a template."""
+    ctx = contract.AppContext(
+        app.name, app.namespace, f"{app.name}-v1", app.labels, app.annotations
+    )
+    out: list[Manifest] = []
+    for step in walk(app.steps):
+        sdef = step_definition(app, registry, step)
+        if not sdef.template:
+            continue
+        where = app.locate(step.path)
+        params = prepare(sdef, step.properties, app.locate, (*step.path, "properties"))
+        context = {**app_context, "name": app.name, "stepName": step.name}
+        rendered = render(registry, sdef, params, context, where=where)
+        warnings.extend(rendered.warnings)
+        source = f"{app.name}/{step.name}"
+        for obj in rendered.outputs.values():
+            out.append(Manifest(contract.step_object(obj, ctx), source, where))
     return out
 
 

@@ -105,3 +105,7 @@ class PatchError(SailplanError):
 
 class BuildError(SailplanError):
     """An Application that cannot be built: unknown types, cycles, duplicates."""
+
+
+class WorkflowError(SailplanError):
+    """A workflow operation that cannot be done (resume a run that is not suspended, ...)."""

@@ -19,11 +19,14 @@ from engine.definitions import references
 from engine.errors import DefinitionError, SchemaError, SourceLocation
 from engine.model import format_path, load_documents, schemas
 
-Kind = Literal["component", "trait"]
+Kind = Literal["component", "trait", "workflowstep"]
 KINDS: dict[str, Kind] = {
     "ComponentDefinition": "component",
     "TraitDefinition": "trait",
+    "WorkflowStepDefinition": "workflowstep",
 }
+#: Kinds whose template is optional: a step type renders objects only when it applies them.
+_TEMPLATE_OPTIONAL: frozenset[Kind] = frozenset({"workflowstep"})
 METADATA_FILE = "definition.yaml"
 SCHEMA_FILE = "schema.json"
 TEMPLATE_FILE = "template.yaml.j2"
@@ -41,7 +44,7 @@ class Example:
 
 @dataclasses.dataclass(frozen=True)
 class Definition:
-    """One loaded component or trait definition."""
+    """One loaded component, trait or workflow step definition."""
 
     name: str
     kind: Kind
@@ -67,6 +70,11 @@ class Definition:
     @property
     def patch_strategy(self) -> str:
         return str(self.meta.get("patchStrategy", "strategicMerge"))
+
+    @property
+    def category(self) -> str:
+        """A step type's category (KubeVela's ``category`` annotation), else empty."""
+        return str(self.meta.get("category", ""))
 
     @functools.cached_property
     def template_file(self) -> str:
@@ -98,10 +106,12 @@ def load_definition(folder: Path, *, check_schema: bool = True) -> Definition:
     """
     meta = _read_metadata(folder / METADATA_FILE)
     schema = _read_schema(folder / SCHEMA_FILE, check=check_schema)
-    template = _read_text(folder / TEMPLATE_FILE)
+    kind = KINDS[meta["kind"]]
+    optional = kind in _TEMPLATE_OPTIONAL and not (folder / TEMPLATE_FILE).exists()
+    template = "" if optional else _read_text(folder / TEMPLATE_FILE)
     return Definition(
         name=meta["name"],
-        kind=KINDS[meta["kind"]],
+        kind=kind,
         description=meta["description"],
         folder=folder,
         meta=meta,

@@ -25,7 +25,11 @@ from engine.errors import DefinitionError, SourceLocation
 from engine.model import load_documents
 
 T = TypeVar("T")
-_FOLDERS: dict[Kind, str] = {"component": "components", "trait": "traits"}
+_FOLDERS: dict[Kind, str] = {
+    "component": "components",
+    "trait": "traits",
+    "workflowstep": "workflowsteps",
+}
 
 
 class Registry:

@@ -23,6 +23,7 @@ from engine.render.templates import TemplateFailure, YamlText, compile_template,
 ALLOWED_KEYS = {
     "component": frozenset({"output", "outputs"}),
     "trait": frozenset({"patch", "patchOutputs", "outputs"}),
+    "workflowstep": frozenset({"outputs"}),
 }
 
 
