@@ -28,6 +28,8 @@ from engine.model import (
     is_application,
     parse_application,
 )
+from engine.model.refobjects import NAME as REF_OBJECTS
+from engine.model.refobjects import ObjectReader, object_refs
 from engine.model.schemas import suggest
 from engine.patch import contract
 from engine.patch.strategies import apply_patch
@@ -82,12 +84,15 @@ def build(
     *,
     kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
     namespace: str = "",
+    read_objects: ObjectReader | None = None,
 ) -> Build:
     """Render every component of ``app`` with the definitions of ``registry``.
 
     ``namespace`` is the one components render into (``context.namespace``), as a
     topology policy's namespace is in KubeVela; empty means the Application's. The
     ``app.oam.dev/namespace`` label keeps the Application's namespace either way.
+    ``read_objects`` reads what ``ref-objects`` components name (the applier passes
+    one); without it they render nothing and a warning says what they would read.
     """
     check_dependencies(app)
     check_workflow(app, registry)
@@ -95,7 +100,9 @@ def build(
     warnings: list[str] = []
     app_context = _app_context(app, kube_version, namespace or app.namespace)
     for component in app.components:
-        manifests.extend(_component_manifests(app, component, registry, app_context, warnings))
+        manifests.extend(
+            _component_manifests(app, component, registry, app_context, warnings, read_objects)
+        )
     manifests.extend(_step_manifests(app, registry, app_context, warnings))
     check_unique(manifests)
     return Build(tuple(manifests), tuple(warnings))
@@ -226,11 +233,24 @@ def _component_manifests(
     registry: Registry,
     app_context: Mapping[str, Any],
     warnings: list[str],
+    read_objects: ObjectReader | None = None,
 ) -> list[Manifest]:
     cdef = _definition(app, registry, "component", component.type, component.path, component)
     locate = functools.partial(app.locate, component=component)
     where = locate(component.path)
     params = prepare(cdef, component.properties, locate, component.path + ("properties",))
+    if cdef.name == REF_OBJECTS and registry.is_builtin(cdef):
+        refs = object_refs(params, str(app_context["namespace"]))
+        if read_objects is None:
+            what = "; ".join(ref.describe() for ref in refs) or "nothing"
+            urls = params.get("urls") or ()
+            what += f"; and the objects at {len(urls)} URL(s)" if urls else ""
+            warnings.append(
+                f"{where}: component {component.name!r} (ref-objects) is read from the "
+                f"cluster when applied: {what}; render shows none of it"
+            )
+            return []
+        params = {**params, "objects": [obj for ref in refs for obj in read_objects(ref)]}
     context = _context(app_context, component)
     rendered = render(registry, cdef, params, context, where=where)
     warnings.extend(rendered.warnings)
