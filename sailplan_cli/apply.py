@@ -295,13 +295,31 @@ def apply_command(
     )
     clients = _clients(kubeconfig, context)
     printer = Printer(output)
+    flows = _workflow_apps(paths) if not dry_run else set()
     try:
         for spec in specs:
+            if spec.app in flows:
+                continue
             client = clients(_context_for(spec.cluster, mapping))
             outcome = apply_release(client, spec, options, on_event=printer.event)
             _apply_summary(printer, outcome, bool(dry_run))
+        if flows:
+            from engine.workspace import read_units
+            from sailplan_cli.workflow import run_workflows
+
+            client = clients(_context_for("", mapping))
+            units = read_units(paths)
+            run_workflows(client, units, specs, options, printer, definition_dirs, kube_version)
     except KeyboardInterrupt:
         _interrupted(printer)
+
+
+def _workflow_apps(paths: Sequence[str]) -> set[str]:
+    """Applications with written workflow steps: apply runs their workflow."""
+    from engine.workspace import read_units
+    from sailplan_cli.workflow import workflow_units
+
+    return set(workflow_units(read_units(paths)))
 
 
 def _apply_summary(printer: Printer, outcome: Any, dry_run: bool) -> None:
