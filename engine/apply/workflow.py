@@ -75,7 +75,11 @@ class ClusterSteps:
     def _step_sources(self) -> dict[str, str]:
         from engine.definitions.steps import walk
 
-        return {f"{self.app.name}/{s.name}": s.name for s in walk(self.app.steps)}
+        return {
+            f"{self.app.name}/{s.name}": s.name
+            for s in walk(self.app.steps)
+            if s.base_type == "apply-object"
+        }
 
     def _delivered(self, spec: ReleaseSpec) -> tuple[Desired, ...]:
         steps = self._step_sources()
