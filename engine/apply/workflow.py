@@ -59,6 +59,8 @@ class ClusterSteps:
         return {
             **applying,
             "deploy": self.deploy,
+            "deploy2env": self.deploy,
+            "depends-on-app": self.depends_on_app,
             "apply-object": self.apply_object,
             "read-object": self.read_object,
             "export2config": self.export2config,
@@ -142,6 +144,29 @@ class ClusterSteps:
                 if found:
                     return found[0]
         return self.home
+
+    def depends_on_app(self, call: StepCall) -> StepResult:
+        """Wait until another application is delivered: its newest release deployed and,
+        when it has a workflow, that workflow succeeded (KubeVela: status ``running``)."""
+        name, namespace = str(call.properties["name"]), str(call.properties["namespace"])
+        try:
+            found = history(self.client, name, namespace)
+        except SailplanError as exc:
+            return StepResult.error(exc.message)
+        if not found:
+            return StepResult.wait(f"waiting for application {namespace}/{name}: not applied")
+        latest = max(found, key=lambda r: (r.time, r.revision))
+        if latest.status != "deployed":
+            return StepResult.wait(
+                f"waiting for application {namespace}/{name}: revision {latest.revision} "
+                f"is {latest.status}"
+            )
+        flow = (latest.workflow or {}).get(STATE) or {}
+        if flow and flow.get("phase") != "succeeded":
+            return StepResult.wait(
+                f"waiting for application {namespace}/{name}: workflow {flow.get('phase')}"
+            )
+        return StepResult.done(message=f"application {namespace}/{name} is running")
 
     # -- reading and writing objects --------------------------------------------------
 

@@ -167,3 +167,53 @@ def test_terminate_stops_a_suspended_workflow(
     assert "phase: terminated" in status
     result = sailplan(cluster, "resume", "slow", "-n", namespace, check=False)
     assert result.exit_code == 1 and "not suspended" in result.output
+
+
+BASE = """\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {{name: base, namespace: {namespace}}}
+spec:
+  components:
+    - {{name: db, type: worker, properties: {{image: postgres:16}}}}
+"""
+
+FRONT = """\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  components:
+    - {{name: {name}-web, type: webservice, properties: {{image: nginx:1.27}}}}
+  workflow:
+    steps:
+      - name: wait-for-base
+        type: depends-on-app
+        properties: {{name: {depends}, namespace: {namespace}}}
+      - name: web
+        type: apply-component
+        properties: {{component: {name}-web}}
+"""
+
+
+def test_depends_on_app_waits_for_the_other_application(
+    cluster: Cluster, namespace: str, tmp_path: Path
+) -> None:
+    (tmp_path / "base.yaml").write_text(BASE.format(namespace=namespace))
+    (tmp_path / "front.yaml").write_text(
+        FRONT.format(name="front", depends="base", namespace=namespace)
+    )
+    out = sailplan(cluster, "apply", str(tmp_path), "--timeout", "60s").output
+    assert "workflow of front: succeeded" in out
+    assert get(cluster, "-n", namespace, "deployment", "front-web") is not None
+
+    lonely = tmp_path / "lonely"
+    lonely.mkdir()
+    (lonely / "app.yaml").write_text(
+        FRONT.format(name="lonely", depends="nowhere", namespace=namespace)
+    )
+    out = sailplan(cluster, "apply", str(lonely), "--timeout", "3s").output
+    assert "workflow of lonely: executing" in out
+    status = sailplan(cluster, "workflow", "status", "lonely", "-n", namespace).output
+    assert f"waiting for application {namespace}/nowhere: not applied" in status
+    assert get(cluster, "-n", namespace, "deployment", "lonely-web", check=False) is None
