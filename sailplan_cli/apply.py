@@ -183,7 +183,11 @@ def _context_for(cluster: str, mapping: dict[str, str]) -> str:
 
 
 def _specs(
-    paths: Sequence[str], definition_dirs: Sequence[str], env: str | None, kube: tuple[int, int]
+    paths: Sequence[str],
+    definition_dirs: Sequence[str],
+    env: str | None,
+    kube: tuple[int, int],
+    read_objects: Any = None,
 ) -> list[ReleaseSpec]:
     from engine import environments
     from engine.apply.plan import release_specs
@@ -193,10 +197,14 @@ def _specs(
     units = read_units(paths)
     if env:
         environments.check_environment_name(units, env)
-        build = environments.build_environment(units, registry, env, kube_version=kube)
+        build = environments.build_environment(
+            units, registry, env, kube_version=kube, read_objects=read_objects
+        )
         previews = [environments.Preview(env, build)]
     else:
-        previews = environments.build_every_environment(units, registry, kube_version=kube)
+        previews = environments.build_every_environment(
+            units, registry, kube_version=kube, read_objects=read_objects
+        )
     for preview in previews:
         common.warn(preview.build.warnings)
     return release_specs(units, previews)
@@ -282,8 +290,13 @@ def apply_command(
 
     if env and all_envs:
         raise click.UsageError("choose one of --env and --all-envs")
+    from engine.apply.client import connect
+    from engine.apply.refobjects import reader
+
     mapping = _cluster_contexts(cluster_contexts, cluster_map)
-    specs = _specs(paths, definition_dirs, env, kube_version)
+    local = _context_for("", mapping) or context
+    read_objects = reader(lambda: connect(kubeconfig, local))
+    specs = _specs(paths, definition_dirs, env, kube_version, read_objects)
     options = _options(
         dry_run=bool(dry_run),
         wait=wait,

@@ -217,3 +217,49 @@ def test_depends_on_app_waits_for_the_other_application(
     status = sailplan(cluster, "workflow", "status", "lonely", "-n", namespace).output
     assert f"waiting for application {namespace}/nowhere: not applied" in status
     assert get(cluster, "-n", namespace, "deployment", "lonely-web", check=False) is None
+
+
+REF = """\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {{name: adopt, namespace: {namespace}}}
+spec:
+  components:
+    - name: legacy
+      type: ref-objects
+      properties:
+        objects:
+          - {{resource: configmap, name: legacy-settings}}
+          - {{resource: secrets, labelSelector: {{app: legacy}}}}
+      traits:
+        - type: labels
+          properties: {{team: shop}}
+"""
+
+
+def test_ref_objects_are_read_from_the_cluster_when_applying(
+    cluster: Cluster, namespace: str, tmp_path: Path
+) -> None:
+    cluster.kubectl(
+        "create", "configmap", "legacy-settings", "-n", namespace, "--from-literal=mode=old"
+    )
+    cluster.kubectl(
+        "create", "secret", "generic", "legacy-a", "-n", namespace, "--from-literal=k=v"
+    )
+    cluster.kubectl("label", "secret", "legacy-a", "-n", namespace, "app=legacy")
+    app = tmp_path / "adopt.yaml"
+    app.write_text(REF.format(namespace=namespace))
+    from click.testing import CliRunner
+
+    from cli import main
+
+    render = CliRunner().invoke(main, ["render", str(app)])
+    assert render.exit_code == 0
+    assert "is read from the cluster when applied: configmap/legacy-settings" in render.output
+    sailplan(cluster, "apply", str(app), "--take-over", "--timeout", "60s")
+    settings = get(cluster, "-n", namespace, "configmap", "legacy-settings")
+    assert settings is not None and settings["data"] == {"mode": "old"}
+    labels = settings["metadata"]["labels"]
+    assert labels["team"] == "shop" and labels["app.oam.dev/name"] == "adopt"
+    secret = get(cluster, "-n", namespace, "secret", "legacy-a")
+    assert secret is not None and secret["metadata"]["labels"]["app.oam.dev/component"] == "legacy"
