@@ -96,6 +96,9 @@ def check_workflow(app: Application, registry: Registry) -> None:
         if step.base_type == "suspend" and "duration" in params:
             at = (*properties_path, "duration")
             _check_duration(app, step, str(params["duration"]), at, "duration")
+        if step.base_type == "http-get-wait" and "interval" in params:
+            at = (*properties_path, "interval")
+            _check_duration(app, step, str(params["interval"]), at, "interval")
         if step.base_type == "apply-component":
             _check_component(app, step, str(params["component"]))
         if step.base_type == "apply-remaining":

@@ -114,7 +114,10 @@ def shown(url: Secretish) -> str:
     if isinstance(url, SecretRef):
         return f"the URL in {url}"
     parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "the URL given"
     if not parts.scheme or not parts.hostname:
         return "the URL given"
-    port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname}{port}/…"

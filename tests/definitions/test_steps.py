@@ -134,6 +134,10 @@ def steps(*lines: str) -> str:
             "- {name: s, type: depends-on-app, properties: {name: db}}",
             "missing required property 'namespace'",
         ),
+        (
+            "- {name: s, type: http-get-wait, properties: {url: 'http://x', interval: 5 sec}}",
+            "properties.interval: step 's': interval: invalid duration '5 sec'",
+        ),
         ("- {name: s, type: print-message-in-status}", "missing required property 'message'"),
         (
             "- {name: s, type: print-message-in-status, if: status.a.failed ==, properties: {message: m}}",
