@@ -246,7 +246,6 @@ def _check_version(binary: Path, expected: str) -> str:
 
 def _compile(out: Path, versions: Versions) -> dict[str, str]:
     build = ["build", "-p", "2", "-trimpath"]
-    _go(["mod", "download"], "k8s")
     _go(
         [*build, "-ldflags", _k8s_ldflags(versions.k8s), "-o", f"{out}/"]
         + [f"k8s.io/kubernetes/cmd/{name}" for name in BINARIES[1:4]],

@@ -18,6 +18,7 @@ import dataclasses
 import json
 import re
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
@@ -129,7 +130,9 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeCl
         raise UnreachableError(f"kubeconfig {first}: {reason}") from exc
     import urllib3
 
-    config.retries = urllib3.Retry(total=2, connect=1, read=0, status=0, redirect=0)
+    config.retries = urllib3.Retry(
+        total=2, connect=1, read=0, status=0, redirect=0, raise_on_status=False
+    )
     if not config.verify_ssl:  # the kubeconfig says insecure-skip-tls-verify: no warning each time
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     config.connection_pool_maxsize = 16
@@ -180,10 +183,15 @@ class KubeClient:
         self._api.update_params_for_auth(headers, queries, ["BearerToken"], path, method, body)
         url = self._api.configuration.host + path + ("?" + urlencode(queries) if queries else "")
         try:
-            response = self._api.call_api(
-                method, url, headers, body, None, _request_timeout=(CONNECT_TIMEOUT, timeout)
-            )
-            raw = response.read()
+            for attempt in range(_BUSY_RETRIES + 1):
+                response = self._api.call_api(
+                    method, url, headers, body, None, _request_timeout=(CONNECT_TIMEOUT, timeout)
+                )
+                raw = response.read()
+                if response.status not in (429, 503) or attempt == _BUSY_RETRIES:
+                    break
+                # Busy (priority and fairness), or a new API group not served yet: retry.
+                time.sleep(_retry_after(response, attempt))
         except urllib3.exceptions.HTTPError as exc:
             raise UnreachableError(
                 f"cannot reach the API server {self.server} (context {self._context}): "
@@ -352,6 +360,17 @@ class KubeClient:
             item.setdefault("apiVersion", api_version)
             item.setdefault("kind", kind)
         return list(items)
+
+
+_BUSY_RETRIES = 6
+
+
+def _retry_after(response: Any, attempt: int) -> float:
+    try:
+        given = float(response.getheader("Retry-After") or 0)
+    except ValueError:
+        given = 0.0
+    return min(2.0, given or 0.1 * 2**attempt)
 
 
 def _transport_reason(exc: Exception) -> str:
