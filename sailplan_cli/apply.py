@@ -341,7 +341,8 @@ def apply_command(
     )
     clients = _clients(kubeconfig, context)
     printer = Printer(output)
-    flows = _workflow_apps(paths) if not dry_run else set()
+    # The workflow runs unless one environment is asked for (or it is a dry run).
+    flows = _workflow_apps(paths) if not (dry_run or env) else set()
     try:
         for spec in specs:
             if spec.app in flows:

@@ -97,7 +97,16 @@ def _run(
     if env:
         specs = sorted(specs, key=lambda s: s.env != env)
     the_plan = plan(app, registry)
-    steps = cluster_workflow.ClusterSteps(client, app, specs, options, printer.event)
+    from sailplan_cli.apply import _apply_summary
+
+    steps = cluster_workflow.ClusterSteps(
+        client,
+        app,
+        specs,
+        options,
+        printer.event,
+        on_outcome=lambda outcome: _apply_summary(printer, outcome, False),
+    )
     if state is not None:
         _restore_progress(steps, the_plan, state)
     executors = {
@@ -152,11 +161,14 @@ def _restore_progress(steps: Any, the_plan: Any, state: WorkflowState) -> None:
         if kind == "deploy":
             steps.components.update(c.name for c in steps.app.components)
         elif kind == "apply-component":
+            steps.partial = True
             steps.components.add(str(planned.properties["component"]))
         elif kind in ("apply-remaining", "apply-application", "apply-application-in-parallel"):
+            steps.partial = True
             skip = set(planned.properties.get("exceptions") or ())
             steps.components.update(c.name for c in steps.app.components if c.name not in skip)
         elif kind == "apply-object":
+            steps.partial = True
             steps.object_steps.add(planned.name)
 
 

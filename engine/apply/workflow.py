@@ -3,7 +3,7 @@
 ``ClusterSteps`` gives the runner (``engine.workflow``) the steps that need a cluster:
 ``deploy`` applies its environment; ``apply-component``, ``apply-remaining``,
 ``apply-application`` and ``apply-object`` apply what the steps so far named (a release
-per step, nothing pruned); ``read-object`` reads an object into ``output.value``;
+per step, nothing pruned until ``finish``); ``read-object`` reads an object into ``output.value``;
 ``export2config`` and ``export2secret`` write a ConfigMap or Secret; notifications read
 Secret values through ``secret``. When the workflow succeeds, ``finish`` applies
 everything it delivered once more with prune, so objects a previous run had and this
@@ -49,10 +49,14 @@ class ClusterSteps:
     specs: Sequence[ReleaseSpec]
     options: ApplyOptions
     on_event: OnEvent | None = None
+    #: Called with each release outcome (the CLI prints its summary line).
+    on_outcome: Callable[[Outcome], None] = lambda outcome: None
     #: Components and apply-object steps delivered so far in this run.
     components: set[str] = dataclasses.field(default_factory=set)
     object_steps: set[str] = dataclasses.field(default_factory=set)
     outcomes: list[Outcome] = dataclasses.field(default_factory=list)
+    #: A step applied part of the application: the final apply prunes.
+    partial: bool = False
 
     def executors(self) -> dict[str, StepExecutor]:
         applying: dict[str, StepExecutor] = dict.fromkeys(_APPLYING, self.apply_components)
@@ -105,6 +109,7 @@ class ClusterSteps:
         except SailplanError as exc:
             return StepResult.failed(exc.message)
         self.outcomes.append(outcome)
+        self.on_outcome(outcome)
         release = outcome.release
         if release is not None and release.status == "failed":
             return StepResult.failed(release.message or "the release failed")
@@ -114,9 +119,10 @@ class ClusterSteps:
         """Every component of the step's environment (``policies``, ``parallelism``)."""
         spec = self._spec_of(call.step.name)
         self.components.update(c.name for c in self.app.components)
-        return self._apply(spec)
+        return self._apply(spec, prune=True)
 
     def apply_components(self, call: StepCall) -> StepResult:
+        self.partial = True
         kind = call.step.base_type
         if kind == "apply-component":
             self.components.add(str(call.properties["component"]))
@@ -126,12 +132,13 @@ class ClusterSteps:
         return self._apply(self.home)
 
     def apply_object(self, call: StepCall) -> StepResult:
+        self.partial = True
         self.object_steps.add(call.step.name)
         return self._apply(self.home)
 
     def finish(self) -> StepResult | None:
         """After success: deliver everything once more with prune (when prune is on)."""
-        if not self.options.prune or not (self.components or self.object_steps):
+        if not self.options.prune or not self.partial:
             return None
         results = [self._apply(spec, prune=True) for spec in self.specs]
         return next((r for r in results if r.outcome != "done"), results[-1])
