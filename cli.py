@@ -22,6 +22,7 @@ import click
 from engine import __version__
 from sailplan_cli import apply as cluster
 from sailplan_cli import common
+from sailplan_cli import workflow as workflow_cli
 from sailplan_cli.definitions import def_group
 
 if TYPE_CHECKING:
@@ -350,6 +351,8 @@ main.add_command(cluster.ls_command)
 main.add_command(cluster.history_command)
 main.add_command(cluster.rollback_command)
 main.add_command(cluster.delete_command)
+main.add_command(workflow_cli.workflow_group)
+main.add_command(workflow_cli.resume_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from engine.definitions import Definition, Kind, Registry, prepare
+from engine.definitions.steps import all_steps, check_workflow, step_definition
 from engine.errors import BuildError, PatchError, SailplanError, SourceLocation
 from engine.model import (
     Application,
@@ -23,9 +24,12 @@ from engine.model import (
     Manifest,
     Trait,
     YamlPath,
+    base_type,
     is_application,
     parse_application,
 )
+from engine.model.refobjects import NAME as REF_OBJECTS
+from engine.model.refobjects import ObjectReader, object_refs
 from engine.model.schemas import suggest
 from engine.model.secrets import redacted, secret_values
 from engine.patch import contract
@@ -81,20 +85,27 @@ def build(
     *,
     kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
     namespace: str = "",
+    read_objects: ObjectReader | None = None,
 ) -> Build:
     """Render every component of ``app`` with the definitions of ``registry``.
 
     ``namespace`` is the one components render into (``context.namespace``), as a
     topology policy's namespace is in KubeVela; empty means the Application's. The
     ``app.oam.dev/namespace`` label keeps the Application's namespace either way.
+    ``read_objects`` reads what ``ref-objects`` components name (the applier passes
+    one); without it they render nothing and a warning says what they would read.
     """
     check_dependencies(app)
+    check_workflow(app, registry)
     manifests: list[Manifest] = []
     warnings: list[str] = []
     app_context = _app_context(app, kube_version, namespace or app.namespace)
     try:
         for component in app.components:
-            manifests.extend(_component_manifests(app, component, registry, app_context, warnings))
+            manifests.extend(
+                _component_manifests(app, component, registry, app_context, warnings, read_objects)
+            )
+        manifests.extend(_step_manifests(app, registry, app_context, warnings))
         check_unique(manifests)
     except SailplanError as exc:  # a message may quote a Secret written in the properties
         redacted(exc, secret_values([*_properties(app), *(m.object for m in manifests)]))
@@ -188,7 +199,7 @@ def _definition(
     component: Component,
     trait: Trait | None = None,
 ) -> Definition:
-    definition = registry.get(kind, type_)
+    definition = registry.get(kind, base_type(type_))
     if definition is None:
         known = registry.names(kind)
         raise BuildError(
@@ -234,11 +245,24 @@ def _component_manifests(
     registry: Registry,
     app_context: Mapping[str, Any],
     warnings: list[str],
+    read_objects: ObjectReader | None = None,
 ) -> list[Manifest]:
     cdef = _definition(app, registry, "component", component.type, component.path, component)
     locate = functools.partial(app.locate, component=component)
     where = locate(component.path)
     params = prepare(cdef, component.properties, locate, component.path + ("properties",))
+    if cdef.name == REF_OBJECTS and registry.is_builtin(cdef):
+        refs = object_refs(params, str(app_context["namespace"]))
+        if read_objects is None:
+            what = "; ".join(ref.describe() for ref in refs) or "nothing"
+            urls = params.get("urls") or ()
+            what += f"; and the objects at {len(urls)} URL(s)" if urls else ""
+            warnings.append(
+                f"{where}: component {component.name!r} (ref-objects) is read from the "
+                f"cluster when applied: {what}; render shows none of it"
+            )
+            return []
+        params = {**params, "objects": [obj for ref in refs for obj in read_objects(ref)]}
     context = _context(app_context, component)
     rendered = render(registry, cdef, params, context, where=where)
     warnings.extend(rendered.warnings)
@@ -372,6 +396,32 @@ def _contracted(
     for aux in state.outputs:
         labelled = contract.auxiliary(aux.object, ctx, component.name, aux.trait_type, aux.key)
         out.append(Manifest(labelled, aux.source, aux.where))
+    return out
+
+
+def _step_manifests(
+    app: Application,
+    registry: Registry,
+    app_context: Mapping[str, Any],
+    warnings: list[str],
+) -> list[Manifest]:
+    """The objects workflow steps apply (``apply-object``): those with a template."""
+    ctx = contract.AppContext(
+        app.name, app.namespace, f"{app.name}-v1", app.labels, app.annotations
+    )
+    out: list[Manifest] = []
+    for step in all_steps(app.steps):
+        sdef = step_definition(app, registry, step)
+        if not sdef.template:
+            continue
+        where = app.locate(step.path)
+        params = prepare(sdef, step.properties, app.locate, (*step.path, "properties"))
+        context = {**app_context, "name": app.name, "stepName": step.name}
+        rendered = render(registry, sdef, params, context, where=where)
+        warnings.extend(rendered.warnings)
+        source = f"{app.name}/{step.name}"
+        for obj in rendered.outputs.values():
+            out.append(Manifest(contract.step_object(obj, ctx), source, where))
     return out
 
 

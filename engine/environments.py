@@ -36,6 +36,7 @@ from engine.model.envfiles import combine
 from engine.model.environment import LOCAL_CLUSTER, Environment, Placement
 from engine.model.filenames import file_names
 from engine.model.policies import environments as policy_environments
+from engine.model.refobjects import ObjectReader
 from engine.model.secrets import redacted, secret_values
 from engine.patch import contract
 from engine.patch.overrides import apply_overrides
@@ -102,6 +103,7 @@ def build_environment(
     explicit: Environment | None = None,
     kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
     strict: bool = True,
+    read_objects: ObjectReader | None = None,
 ) -> Build:
     """Everything environment ``name`` gets (``None``: no environment at all).
 
@@ -113,7 +115,7 @@ def build_environment(
     warnings: list[str] = []
     for unit in units:
         try:
-            result = _build_unit(unit, registry, name, explicit, kube_version, strict)
+            result = _build_unit(unit, registry, name, explicit, kube_version, strict, read_objects)
         except SailplanError as exc:  # a message may quote a Secret of the inputs
             redacted(exc, secret_values([d.data for d in unit.documents]))
             raise
@@ -128,13 +130,30 @@ def build_every_environment(
     registry: Registry,
     *,
     kube_version: tuple[int, int] = DEFAULT_KUBE_VERSION,
+    read_objects: ObjectReader | None = None,
 ) -> list[Preview]:
-    """One preview per environment, or a single unnamed one when there are none."""
+    """One preview per environment, or a single unnamed one when there are none.
+
+    ``read_objects`` reads what ref-objects components name (the applier's hook).
+    """
     names = environment_names(units)
     if not names:
-        return [Preview("", build_environment(units, registry, None, kube_version=kube_version))]
+        only = build_environment(
+            units, registry, None, kube_version=kube_version, read_objects=read_objects
+        )
+        return [Preview("", only)]
     return [
-        Preview(n, build_environment(units, registry, n, kube_version=kube_version, strict=False))
+        Preview(
+            n,
+            build_environment(
+                units,
+                registry,
+                n,
+                kube_version=kube_version,
+                strict=False,
+                read_objects=read_objects,
+            ),
+        )
         for n in names
     ]
 
@@ -150,6 +169,7 @@ def _build_unit(
     explicit: Environment | None,
     kube_version: tuple[int, int],
     strict: bool,
+    read_objects: ObjectReader | None = None,
 ) -> Build:
     manifests: list[Manifest] = []
     warnings: list[str] = []
@@ -162,7 +182,7 @@ def _build_unit(
         env = explicit or _select(app, unit.env_files, name, strict)
         if env is _SKIP:
             continue
-        result = _build_app(app, registry, env, kube_version)
+        result = _build_app(app, registry, env, kube_version, read_objects)
         manifests.extend(result.manifests)
         warnings.extend(result.warnings)
         overlay_env = overlay_env or env
@@ -193,15 +213,19 @@ def _select(
 
 
 def _build_app(
-    app: Application, registry: Registry, env: Environment | None, kube: tuple[int, int]
+    app: Application,
+    registry: Registry,
+    env: Environment | None,
+    kube: tuple[int, int],
+    read_objects: ObjectReader | None = None,
 ) -> Build:
     if env is None:
-        return build(app, registry, kube_version=kube)
+        return build(app, registry, kube_version=kube, read_objects=read_objects)
     if not env.placements:
         return Build((), (f"{app.source.file}: {_no_clusters(app, env)}",))
     patched = apply_overrides(app, env.overrides)
     by_namespace = {
-        ns: build(patched, registry, kube_version=kube, namespace=ns)
+        ns: build(patched, registry, kube_version=kube, namespace=ns, read_objects=read_objects)
         for ns in dict.fromkeys(p.namespace for p in env.placements)
     }
     placed = [

@@ -194,3 +194,7 @@ class GitError(SailplanError):
 
 class RegistryError(SailplanError):
     """An OCI registry failed: unreachable, unauthorised, unknown repository or tag."""
+
+
+class WorkflowError(SailplanError):
+    """A workflow operation that cannot be done (resume a run that is not suspended, ...)."""

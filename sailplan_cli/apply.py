@@ -236,7 +236,11 @@ def _context_for(cluster: str, mapping: dict[str, str]) -> str:
 
 
 def _specs(
-    paths: Sequence[str], definition_dirs: Sequence[str], env: str | None, kube: tuple[int, int]
+    paths: Sequence[str],
+    definition_dirs: Sequence[str],
+    env: str | None,
+    kube: tuple[int, int],
+    read_objects: Any = None,
 ) -> list[ReleaseSpec]:
     from engine import environments
     from engine.apply.plan import release_specs
@@ -248,10 +252,14 @@ def _specs(
         environments.check_environment_name(units, env)
         # Releases are named after the environment, not the alias it was called by.
         name = next(e.name for e in environments.known_environments(units) if e.answers_to(env))
-        build = environments.build_environment(units, registry, name, kube_version=kube)
+        build = environments.build_environment(
+            units, registry, name, kube_version=kube, read_objects=read_objects
+        )
         previews = [environments.Preview(name, build)]
     else:
-        previews = environments.build_every_environment(units, registry, kube_version=kube)
+        previews = environments.build_every_environment(
+            units, registry, kube_version=kube, read_objects=read_objects
+        )
     for preview in previews:
         common.warn(preview.build.warnings)
     return release_specs(units, previews, registry)
@@ -337,8 +345,13 @@ def apply_command(
 
     if env and all_envs:
         raise click.UsageError("choose one of --env and --all-envs")
+    from engine.apply.client import connect
+    from engine.apply.refobjects import reader
+
     mapping = _cluster_contexts(cluster_contexts, cluster_map)
-    specs = _specs(paths, definition_dirs, env, kube_version)
+    local = _context_for("", mapping) or context
+    read_objects = reader(lambda: connect(kubeconfig, local))
+    specs = _specs(paths, definition_dirs, env, kube_version, read_objects)
     options = _options(
         dry_run=bool(dry_run),
         wait=wait,
@@ -350,16 +363,35 @@ def apply_command(
     )
     clients = _clients(kubeconfig, context)
     printer = Printer(output)
+    # The workflow runs unless one environment is asked for (or it is a dry run).
+    flows = _workflow_apps(paths) if not (dry_run or env) else set()
     try:
         for spec in specs:
+            if spec.app in flows:
+                continue
             client = clients(_context_for(spec.cluster, mapping))
             outcome = apply_release(client, spec, options, on_event=printer.event)
             _apply_summary(printer, outcome, bool(dry_run))
+        if flows:
+            from engine.workspace import read_units
+            from sailplan_cli.workflow import run_workflows
+
+            client = clients(_context_for("", mapping))
+            units = read_units(paths)
+            run_workflows(client, units, specs, options, printer, definition_dirs, kube_version)
     except KeyboardInterrupt:
         printer.close()
         _interrupted(printer)
     finally:
         printer.close()
+
+
+def _workflow_apps(paths: Sequence[str]) -> set[str]:
+    """Applications with written workflow steps: apply runs their workflow."""
+    from engine.workspace import read_units
+    from sailplan_cli.workflow import workflow_units
+
+    return set(workflow_units(read_units(paths)))
 
 
 def _apply_summary(printer: Printer, outcome: Any, dry_run: bool) -> None:

@@ -15,7 +15,7 @@ from sailplan_cli.common import kube_notes as _kube_notes
 from sailplan_cli.common import registry as _registry
 
 if TYPE_CHECKING:
-    from engine.definitions import Definition, Registry
+    from engine.definitions import Definition, Kind, Registry
 
 
 @click.group("def")
@@ -41,11 +41,12 @@ def def_show(name: str, definition_dirs: tuple[str, ...]) -> None:
     from engine.errors import SailplanError
 
     registry = _registry(definition_dirs)
-    found = [d for d in (registry.get("component", name), registry.get("trait", name)) if d]
+    kinds: tuple[Kind, ...] = ("component", "trait", "workflowstep")
+    found = [d for d in (registry.get(kind, name) for kind in kinds) if d]
     if not found:
         from engine.model.schemas import suggest
 
-        known = registry.names("component") + registry.names("trait")
+        known = [n for kind in kinds for n in registry.names(kind)]
         hint = suggest(name, known)
         raise SailplanError(
             f"no definition called {name!r}" + (f"; did you mean {hint!r}?" if hint else "")

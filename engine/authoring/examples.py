@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.build import DEFAULT_KUBE_VERSION, Build, build_documents
-from engine.definitions import Definition, Registry, load_definition
+from engine.definitions import Definition, Kind, Registry, load_definition
 from engine.definitions.folders import read_file
 from engine.errors import DefinitionError, InputError, SourceLocation
 from engine.model import Document, Source, YamlPath, is_application, load_documents
@@ -26,6 +26,7 @@ from engine.model.schemas import suggest
 APP_NAME = "demo"
 NAMESPACE = "demo-ns"
 COMPONENT_NAME = "demo-comp"
+STEP_NAME = "demo-step"
 #: The component a trait is tried on when its example names none.
 DEFAULT_HOST: Mapping[str, Any] = {"type": "webservice", "properties": {"image": "nginx:1.27"}}
 EXAMPLE_KEYS = frozenset({"description", "properties", "component"})
@@ -125,6 +126,8 @@ def application(definition: Definition, trial: Trial) -> Document:
             "properties": properties.value,
         }
         return _document(component, _TrialSource(properties.source.text, 0, properties))
+    if definition.kind == "workflowstep":
+        return _step_document(definition, properties, trial.host or default_host())
     host = trial.host or default_host()
     if not isinstance(host.value, dict) or not isinstance(host.value.get("traits") or [], list):
         raise InputError(
@@ -140,12 +143,36 @@ def application(definition: Definition, trial: Trial) -> Document:
     return _document(component, source)
 
 
-def _document(component: Mapping[str, Any], source: Source) -> Document:
+def _step_document(definition: Definition, properties: Located, host: Located) -> Document:
+    """An Application whose workflow is the one step tried (the host is its component)."""
+    if not isinstance(host.value, dict):
+        raise InputError("a component is a mapping with 'type'", location=host.locate())
+    step = {"name": STEP_NAME, "type": definition.name, "properties": properties.value}
+    spec: dict[str, Any] = {"workflow": {"steps": [step]}}
+    if definition.name == "deploy2env":  # it names an env-binding policy: supply one
+        env = {"name": str(properties.value.get("env")), "placement": {}}
+        policy = {"envs": [env]}
+        spec["policies"] = [
+            {
+                "name": str(properties.value.get("policy")),
+                "type": "env-binding",
+                "properties": policy,
+            }
+        ]
+    component = {"name": COMPONENT_NAME, **host.value}
+    return _document(
+        component, _TrialSource(properties.source.text, 0, properties, step=True), spec
+    )
+
+
+def _document(
+    component: Mapping[str, Any], source: Source, spec: Mapping[str, Any] | None = None
+) -> Document:
     app = {
         "apiVersion": "core.oam.dev/v1beta1",
         "kind": "Application",
         "metadata": {"name": APP_NAME, "namespace": NAMESPACE},
-        "spec": {"components": [component]},
+        "spec": {"components": [component], **(spec or {})},
     }
     return Document(app, source)
 
@@ -169,10 +196,15 @@ class _TrialSource(Source):
     host: Located | None = None
     #: Where the tried trait sits in the component's traits; -1 for a component definition.
     trait_index: int = -1
+    #: The tried definition is a workflow step (the Application's only step).
+    step: bool = False
 
     def locate(self, path: YamlPath) -> SourceLocation:
         if self.properties is None:
             return super().locate(path)
+        if self.step:
+            rest = path[4:] if path[:4] == ("spec", "workflow", "steps", 0) else ()
+            return self.properties.locate(rest[1:] if rest[:1] == ("properties",) else ())
         if path[:3] != ("spec", "components", 0):
             return self.properties.locate()
         rest = path[3:]
@@ -187,14 +219,16 @@ class _TrialSource(Source):
 
 def definition_named(registry: Registry, name: str) -> Definition:
     """The component or trait called ``name`` (an error if none, or if both exist)."""
-    found = [d for d in (registry.get("component", name), registry.get("trait", name)) if d]
+    kinds: tuple[Kind, ...] = ("component", "trait", "workflowstep")
+    found = [d for d in (registry.get(kind, name) for kind in kinds) if d]
     if len(found) == 1:
         return found[0]
     if found:
         raise DefinitionError(
-            f"both a component and a trait are called {name!r}; give the definition's folder"
+            f"several definitions are called {name!r} "
+            f"({', '.join(d.kind for d in found)}); give the definition's folder"
         )
-    known = registry.names("component") + registry.names("trait")
+    known = [n for kind in kinds for n in registry.names(kind)]
     hint = suggest(name, known)
     raise DefinitionError(
         f"no definition called {name!r}" + (f"; did you mean {hint!r}?" if hint else "")

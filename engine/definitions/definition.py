@@ -24,7 +24,10 @@ from engine.model import format_path, load_documents, schemas
 KINDS: dict[str, Kind] = {
     "ComponentDefinition": "component",
     "TraitDefinition": "trait",
+    "WorkflowStepDefinition": "workflowstep",
 }
+#: Kinds whose template is optional: a step type renders objects only when it applies them.
+TEMPLATE_OPTIONAL: frozenset[Kind] = frozenset({"workflowstep"})
 METADATA_FILE = "definition.yaml"
 SCHEMA_FILE = "schema.json"
 TEMPLATE_FILE = "template.yaml.j2"
@@ -44,7 +47,7 @@ class Example:
 
 @dataclasses.dataclass(frozen=True)
 class Definition:
-    """One loaded component or trait definition."""
+    """One loaded component, trait or workflow step definition."""
 
     name: str
     kind: Kind
@@ -72,6 +75,11 @@ class Definition:
     @property
     def patch_strategy(self) -> str:
         return str(self.meta.get("patchStrategy", "strategicMerge"))
+
+    @property
+    def category(self) -> str:
+        """A step type's category (KubeVela's ``category`` annotation), else empty."""
+        return str(self.meta.get("category", ""))
 
     @functools.cached_property
     def template_file(self) -> str:
@@ -105,9 +113,10 @@ def parse_definition(files: DefinitionFiles, *, check_schema: bool = True) -> De
     folder = Path(files.folder)
     meta = _parse_metadata(files.metadata, str(folder / METADATA_FILE))
     schema = _parse_schema(files.schema, str(folder / SCHEMA_FILE), check=check_schema)
+    kind = KINDS[meta["kind"]]
     return Definition(
         name=meta["name"],
-        kind=KINDS[meta["kind"]],
+        kind=kind,
         description=meta["description"],
         folder=folder,
         meta=meta,

@@ -20,6 +20,7 @@ from engine.definitions.definition import (
     NAME,
     SCHEMA_FILE,
     TEMPLATE_FILE,
+    TEMPLATE_OPTIONAL,
     Definition,
     parse_definition,
 )
@@ -27,7 +28,11 @@ from engine.definitions.sources import DefinitionFiles, Kind
 from engine.errors import DefinitionError, SourceLocation
 from engine.model import load_documents
 
-_LAYOUT: dict[Kind, str] = {"component": "components", "trait": "traits"}
+_LAYOUT: dict[Kind, str] = {
+    "component": "components",
+    "trait": "traits",
+    "workflowstep": "workflowsteps",
+}
 
 
 class FolderSource:
@@ -63,9 +68,17 @@ def read_folder(folder: Path, kind: Kind, name: str) -> DefinitionFiles:
         folder=folder,
         metadata=read_file(folder / METADATA_FILE, folder),
         schema=read_file(folder / SCHEMA_FILE, folder),
-        template=read_file(folder / TEMPLATE_FILE, folder),
+        template=_template(folder, kind),
         examples=_Examples(folder),
     )
+
+
+def _template(folder: Path, kind: Kind) -> str:
+    """The template; a workflow step that renders nothing may have none."""
+    path = folder / TEMPLATE_FILE
+    if kind in TEMPLATE_OPTIONAL and not path.exists() and not path.is_symlink():
+        return ""
+    return read_file(path, folder)
 
 
 def load_definition(folder: Path, *, check_schema: bool = True) -> Definition:

@@ -15,6 +15,8 @@ from engine.definitions.definition import Definition
 from engine.model import YamlPath, schemas
 from engine.model.schemas import Locate
 
+_KIND_NAMES = {"workflowstep": "step type"}
+
 
 def prepare(
     definition: Definition,
@@ -29,7 +31,7 @@ def prepare(
         params,
         locate,
         base=base,
-        subject=f"{definition.kind} {definition.name}",
+        subject=f"{_KIND_NAMES.get(definition.kind, definition.kind)} {definition.name}",
     )
     result: dict[str, Any] = params
     return result

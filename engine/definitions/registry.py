@@ -22,7 +22,7 @@ from engine.definitions.sources import CodeCache, DefinitionSource, Kind
 from engine.errors import DefinitionError, SourceLocation
 
 T = TypeVar("T")
-_KINDS: tuple[Kind, ...] = ("component", "trait")
+_KINDS: tuple[Kind, ...] = ("component", "trait", "workflowstep")
 
 
 class Registry:

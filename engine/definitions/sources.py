@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePath
 from typing import Literal, Protocol
 
-Kind = Literal["component", "trait"]
+Kind = Literal["component", "trait", "workflowstep"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -81,6 +81,22 @@ class Policy:
 
 
 @dataclasses.dataclass(frozen=True)
+class StepInput:
+    """A step input: a value from an earlier step's output (``from``), set at ``parameterKey``."""
+
+    source: str
+    parameter_key: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class StepOutput:
+    """A step output: ``name`` takes the value at ``value_from`` in the step's result."""
+
+    name: str
+    value_from: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Step:
     """A workflow step."""
 
@@ -90,6 +106,31 @@ class Step:
     depends_on: tuple[str, ...]
     sub_steps: tuple[Step, ...]
     path: YamlPath
+    #: KubeVela's ``if`` expression; empty means "when every earlier step succeeded".
+    if_: str = ""
+    #: KubeVela's ``timeout`` duration text, e.g. ``30s``; empty means none.
+    timeout: str = ""
+    inputs: tuple[StepInput, ...] = ()
+    outputs: tuple[StepOutput, ...] = ()
+    #: ``meta.alias``: the name shown in status.
+    alias: str = ""
+    #: ``mode`` of a step group's sub-steps, if set on the step.
+    mode: str = ""
+    #: Whether the name was generated (KubeVela's ``step-<i>``) because none was written.
+    generated_name: bool = False
+
+    @property
+    def base_type(self) -> str:
+        """The type without a ``@version`` suffix."""
+        return base_type(self.type)
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkflowMode:
+    """``spec.workflow.mode``: how steps and sub-steps run (KubeVela's defaults)."""
+
+    steps: str = "StepByStep"
+    sub_steps: str = "DAG"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +145,7 @@ class Application:
     policies: tuple[Policy, ...]
     steps: tuple[Step, ...]
     source: Source
+    mode: WorkflowMode = WorkflowMode()
 
     def locate(
         self, path: YamlPath, component: Component | None = None, trait: Trait | None = None
@@ -129,6 +171,11 @@ class Application:
         return next((c for c in self.components if c.name == name), None)
 
 
+def base_type(type_: str) -> str:
+    """``webservice@v1`` -> ``webservice``: a versioned reference names the built-in."""
+    return type_.partition("@")[0]
+
+
 def is_application(data: Any) -> bool:
     """Whether a loaded document claims to be a KubeVela Application."""
     return isinstance(data, dict) and data.get("kind") == "Application"
@@ -140,6 +187,8 @@ def parse_application(doc: Document) -> Application:
     meta = doc.data["metadata"]
     spec = doc.data["spec"]
     _check_unique_names(spec["components"], doc.source)
+    workflow = spec.get("workflow") or {}
+    mode = workflow.get("mode") or {}
     return Application(
         name=meta["name"],
         namespace=meta.get("namespace") or DEFAULT_NAMESPACE,
@@ -152,10 +201,15 @@ def parse_application(doc: Document) -> Application:
             _policy(p, ("spec", "policies", i)) for i, p in enumerate(spec.get("policies") or [])
         ),
         steps=tuple(
-            _step(s, ("spec", "workflow", "steps", i))
-            for i, s in enumerate((spec.get("workflow") or {}).get("steps") or [])
+            _step(s, ("spec", "workflow", "steps", i), f"step-{i}")
+            for i, s in enumerate(workflow.get("steps") or [])
         ),
         source=doc.source,
+        # KubeVela runs a written workflow step by step and a generated one as a DAG.
+        mode=WorkflowMode(
+            mode.get("steps") or ("StepByStep" if spec.get("workflow") is not None else "DAG"),
+            mode.get("subSteps") or "DAG",
+        ),
     )
 
 
@@ -187,17 +241,33 @@ def _component(raw: Mapping[str, Any], path: YamlPath) -> Component:
 
 
 def _policy(raw: Mapping[str, Any], path: YamlPath) -> Policy:
-    return Policy(raw["name"], raw["type"], raw.get("properties") or {}, path)
+    # KubeVela's appfile parser names an unnamed policy <type>-auto-gen-<index>.
+    name = raw.get("name") or f"{raw['type']}-auto-gen-{path[-1]}"
+    return Policy(name, raw["type"], raw.get("properties") or {}, path)
 
 
-def _step(raw: Mapping[str, Any], path: YamlPath) -> Step:
+def _step(raw: Mapping[str, Any], path: YamlPath, generated: str) -> Step:
+    # KubeVela's admission webhook names unnamed steps step-<i>, sub-steps step-<i>-<j>.
     return Step(
-        name=raw["name"],
+        name=raw.get("name") or generated,
         type=raw["type"],
         properties=raw.get("properties") or {},
         depends_on=tuple(raw.get("dependsOn") or ()),
         sub_steps=tuple(
-            _step(s, path + ("subSteps", i)) for i, s in enumerate(raw.get("subSteps") or [])
+            _step(s, path + ("subSteps", i), f"{generated}-{i}")
+            for i, s in enumerate(raw.get("subSteps") or [])
         ),
         path=path,
+        if_=str(raw.get("if") or ""),
+        timeout=str(raw.get("timeout") or ""),
+        inputs=tuple(
+            StepInput(str(i["from"]), str(i.get("parameterKey") or ""))
+            for i in raw.get("inputs") or ()
+        ),
+        outputs=tuple(
+            StepOutput(str(o["name"]), str(o["valueFrom"])) for o in raw.get("outputs") or ()
+        ),
+        alias=str((raw.get("meta") or {}).get("alias") or ""),
+        mode=str(raw.get("mode") or ""),
+        generated_name=not raw.get("name"),
     )

@@ -119,6 +119,21 @@ def _finish(obj: dict[str, Any], app: AppContext, component: str) -> dict[str, A
     return _ordered(out)
 
 
+def step_object(obj: Mapping[str, Any], app: AppContext) -> dict[str, Any]:
+    """An object a workflow step applies (``apply-object``), as KubeVela dispatches it.
+
+    The workflow's kube provider puts a namespaced object without a namespace in
+    ``default`` (not the Application's namespace); the dispatcher adds the two
+    ownership labels. Nothing else of the component contract applies.
+    """
+    out = _with_labels(obj, {"app.oam.dev/name": app.name, "app.oam.dev/namespace": app.namespace})
+    if cluster_scoped(out):
+        out = _with_meta(out, {k: v for k, v in _meta(out).items() if k != "namespace"})
+    elif not _meta(out).get("namespace"):
+        out = _with_meta(out, {**_meta(out), "namespace": "default"})
+    return _ordered(out)
+
+
 def cluster_scoped(obj: Mapping[str, Any]) -> bool:
     """Whether the object is of a built-in cluster-scoped kind (these get no namespace).
 

@@ -29,6 +29,7 @@ from engine.render.templates import (
 ALLOWED_KEYS = {
     "component": frozenset({"output", "outputs"}),
     "trait": frozenset({"patch", "patchOutputs", "outputs"}),
+    "workflowstep": frozenset({"outputs"}),
 }
 
 

@@ -122,6 +122,11 @@ def to_json(value: Any) -> YamlText:
     return YamlText(json_literal(value))
 
 
+def json_marshal(value: Any) -> str:
+    """Filter ``marshal``: the value as compact JSON text, a string (CUE's json.Marshal)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def to_yaml(value: Any, indent: int = 0) -> YamlText:
     """Filter ``toyaml(indent)``: collections as an indented block, scalars as JSON."""
     if not isinstance(value, Mapping | list) or not value:
@@ -296,6 +301,7 @@ def _check_power(base: Any, exponent: Any) -> None:
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "tojson": to_json,
+    "marshal": json_marshal,
     "toyaml": to_yaml,
     "merge": merge,
     "omit": omit,

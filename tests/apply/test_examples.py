@@ -98,12 +98,17 @@ def test_environments_apply_in_deploy_step_order(
         cluster.kubectl("create", "namespace", f"{namespace}-{env}")
     app = write("my-app.yaml", text)
     try:
+        # The workflow deploys staging, stops at the approval, and deploys prod on resume.
         result = sailplan(cluster, "apply", str(app), "--timeout", "3m")
         summaries = [line for line in result.output.splitlines() if line.startswith(namespace)]
-        assert summaries == [
-            f"{namespace}/my-app env staging: revision 1 deployed (3 created)",
-            f"{namespace}/my-app env prod: revision 1 deployed (3 created)",
-        ]
+        assert summaries == [f"{namespace}/my-app env staging: revision 1 deployed (3 created)"]
+        assert "workflow of my-app suspended at approve" in result.output
+        assert (
+            get(cluster, "deployment", "my-server", "-n", f"{namespace}-prod", check=False) is None
+        )
+        resumed = sailplan(cluster, "resume", "my-app", "-n", namespace, "--timeout", "3m")
+        summaries = [line for line in resumed.output.splitlines() if line.startswith(namespace)]
+        assert summaries == [f"{namespace}/my-app env prod: revision 1 deployed (3 created)"]
         prod = get(cluster, "deployment", "my-server", "-n", f"{namespace}-prod")
         assert prod is not None and prod["spec"]["replicas"] == 3
         again = sailplan(cluster, "apply", str(app), "--env", "deploy-prod")
