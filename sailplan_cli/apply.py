@@ -365,6 +365,10 @@ def apply_command(
     printer = Printer(output)
     # The workflow runs unless one environment is asked for (or it is a dry run).
     flows = _workflow_apps(paths) if not (dry_run or env) else set()
+    if flows:
+        from sailplan_cli.workflow import check_local
+
+        check_local(sorted(flows), specs)
     try:
         for spec in specs:
             if spec.app in flows:

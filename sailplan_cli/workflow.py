@@ -45,6 +45,19 @@ def workflow_units(units: Sequence[Unit]) -> dict[str, tuple[Unit, int]]:
     return out
 
 
+def check_local(names: Sequence[str], specs: Sequence[ReleaseSpec]) -> None:
+    """Workflows deliver to the local cluster only, for now: say so before connecting."""
+    from engine.errors import WorkflowError
+
+    for name in names:
+        remote = sorted({s.cluster for s in specs if s.app == name} - {"", "local"})
+        if remote:
+            raise WorkflowError(
+                f"application {name}: workflows that deliver to other clusters "
+                f"({', '.join(remote)}) are not run yet; apply each environment with --env NAME"
+            )
+
+
 def run_workflows(
     client: ClusterClient,
     units: Sequence[Unit],
@@ -58,6 +71,7 @@ def run_workflows(
     from engine.errors import WorkflowError
 
     flows = workflow_units(units)
+    check_local(list(flows), specs)
     failed: list[str] = []
     for name, (unit, index) in flows.items():
         doc = unit.documents[index]

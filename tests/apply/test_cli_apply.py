@@ -109,3 +109,17 @@ def test_plain_and_json_progress() -> None:
         "action": "configured",
         "message": "why",
     }
+
+
+def test_a_workflow_to_another_cluster_is_refused_with_the_way_around(tmp_path: Path) -> None:
+    app = tmp_path / "far.yaml"
+    app.write_text(
+        REMOTE
+        + "  workflow:\n    steps:\n    - {name: go, type: deploy, properties: {policies: [eu]}}\n"
+    )
+    code, out = run(
+        "apply", str(app), "--kubeconfig", str(tmp_path / "none"), "--cluster-context", "prod-eu=x"
+    )
+    assert code == 1
+    assert "workflows that deliver to other clusters (prod-eu) are not run yet" in out
+    assert "apply each environment with --env NAME" in out
