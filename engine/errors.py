@@ -13,7 +13,10 @@ Tree::
     ├── DefinitionError   a definition folder that is broken (author error)
     ├── TemplateError     a template that failed while rendering (author or user error)
     ├── PatchError        a patch that cannot be applied
-    └── BuildError        an Application that cannot be built (cycles, duplicates, ...)
+    ├── BuildError        an Application that cannot be built (cycles, duplicates, ...)
+    ├── GitError          a git remote or repository that cannot be read or pushed to
+    ├── RegistryError     an OCI registry that cannot be reached or refuses us
+    └── ImagePolicyError  an image policy that cannot choose a tag
 """
 
 from __future__ import annotations
@@ -105,3 +108,15 @@ class PatchError(SailplanError):
 
 class BuildError(SailplanError):
     """An Application that cannot be built: unknown types, cycles, duplicates."""
+
+
+class GitError(SailplanError):
+    """A git remote or repository that cannot be cloned, fetched or pushed to."""
+
+
+class RegistryError(SailplanError):
+    """An OCI registry that cannot be reached, refuses the credentials or answers badly."""
+
+
+class ImagePolicyError(SailplanError):
+    """An image policy or tag filter that cannot choose a tag (Flux's wording)."""

@@ -1,0 +1,1 @@
+"""The git and registry edge: git CLI, OCI registry tags, image policies, marker setters."""
