@@ -22,6 +22,7 @@ import click
 from engine import __version__
 from sailplan_cli import common
 from sailplan_cli.definitions import def_group
+from sailplan_cli.gitops import image_update
 
 if TYPE_CHECKING:
     from engine.build import Build
@@ -317,6 +318,7 @@ def _use_color(choice: str) -> bool:
 
 
 main.add_command(def_group)
+main.add_command(image_update)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -252,6 +252,11 @@ class RegistryClient:
             raise self._error(
                 f"cannot reach the token service: {type(exc).__name__}: {_reason(exc)}"
             ) from None
+        if response.status_code in (401, 403) and not self._credentials:
+            status = response.status_code
+            raise self._error(
+                f"the registry requires credentials (token service: {status}); {_HINT}"
+            )
         if response.status_code in (401, 403):
             raise self._error(f"the token service refused the credentials ({response.status_code})")
         if response.status_code >= 400:
