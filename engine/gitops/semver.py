@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 MAX_VERSION_LEN = 256
 MAX_CONSTRAINT_LEN = 512
@@ -52,9 +53,12 @@ class SemverError(ValueError):
     """A version or constraint the library would reject; the message is the library's."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Version:
-    """A parsed version; ``original`` is the text as written (Flux returns it)."""
+class Version(NamedTuple):
+    """A parsed version; ``original`` is the text as written (Flux returns it).
+
+    A named tuple because thousands are made per policy run; order them with ``compare``
+    (tuple order is not semver order).
+    """
 
     major: int
     minor: int
@@ -88,7 +92,7 @@ class Version:
 
 
 def _go_len(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _uint(text: str) -> int:

@@ -14,10 +14,12 @@ object, are left alone.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -72,7 +74,7 @@ def rewrite(text: str, setters: Mapping[str, str], file: str = "") -> FileResult
     if TOKEN not in text:
         return FileResult(text)
     try:
-        roots = list(yaml.compose_all(text, Loader=_Loader))
+        scalars = list(_scalars(text))
     except yaml.YAMLError as exc:
         return FileResult(text, problem=f"{file}: not valid YAML: {exc}".replace("\n", " "))
     lines = text.splitlines(keepends=True)
@@ -81,45 +83,70 @@ def rewrite(text: str, setters: Mapping[str, str], file: str = "") -> FileResult
         starts.append(starts[-1] + len(line))
     edits: list[tuple[int, int, str]] = []
     changes: list[Change] = []
-    for node in _scalars(roots):
+    for node in scalars:
         setter = _marker_for(node, lines, starts)
         if setter is None or setter not in setters:
             continue
         new = setters[setter]
         if node.value == new:
             continue
-        start, end = node.start_mark.index, node.end_mark.index
+        start, end = node.start, node.end
         edits.append((start, end, _render(new, node.style)))
-        changes.append(Change(file, node.start_mark.line + 1, setter, node.value, new))
+        changes.append(Change(file, node.line + 1, setter, node.value, new))
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
     changes.sort(key=lambda c: c.line)
     return FileResult(text, tuple(changes))
 
 
-def _scalars(roots: list[yaml.Node]) -> Iterator[yaml.ScalarNode]:
-    """Mapping values and sequence items that are scalars (keys are never set)."""
-    stack = [r for r in roots if r is not None]
-    seen: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            stack.extend(value for _key, value in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, yaml.ScalarNode) and node.style not in ("|", ">"):
-            yield node
+class _Scalar(NamedTuple):
+    value: str
+    style: str | None
+    start: int
+    line: int  # 0-based, of the start
+    end: int
+    end_line: int
 
 
-def _marker_for(node: yaml.ScalarNode, lines: list[str], starts: list[int]) -> str | None:
+def _scalar(event: yaml.ScalarEvent) -> _Scalar:
+    start, end = event.start_mark, event.end_mark
+    assert start is not None and end is not None  # the parser always sets marks
+    return _Scalar(str(event.value), event.style, start.index, start.line, end.index, end.line)
+
+
+def _scalars(text: str) -> Iterator[_Scalar]:
+    """Scalars that are mapping values or sequence items, from the parser's events.
+
+    Events, not composed nodes: composing resolves every scalar's tag, which costs more
+    than everything else here. Keys are never set; block scalars (``|``, ``>``) neither.
+    """
+    # per open collection: True for a mapping expecting a key, False for a mapping
+    # expecting a value, None for a sequence
+    stack: list[bool | None] = []
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.ScalarEvent):
+            is_key = bool(stack) and stack[-1] is True
+            if stack and stack[-1] is not None:
+                stack[-1] = not stack[-1]
+            if stack and not is_key and event.style not in ("|", ">"):
+                yield _scalar(event)
+        elif isinstance(event, yaml.AliasEvent):
+            if stack and stack[-1] is not None:
+                stack[-1] = not stack[-1]
+        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            if stack and stack[-1] is not None:
+                stack[-1] = not stack[-1]
+            stack.append(True if isinstance(event, yaml.MappingStartEvent) else None)
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            stack.pop()
+
+
+def _marker_for(node: _Scalar, lines: list[str], starts: list[int]) -> str | None:
     """The line comment's marker, else the head comment's (a comment line just above)."""
-    end_line = node.end_mark.line
+    end_line = node.end_line
     if end_line >= len(lines):
         return _head_marker(node, lines, starts)
-    tail = lines[end_line][node.end_mark.index - starts[end_line] :]
+    tail = lines[end_line][node.end - starts[end_line] :]
     stripped = tail.strip()
     if stripped.startswith("#") and tail[:1] in (" ", "\t"):
         found = marker_of(stripped)
@@ -128,12 +155,12 @@ def _marker_for(node: yaml.ScalarNode, lines: list[str], starts: list[int]) -> s
     return _head_marker(node, lines, starts)
 
 
-def _head_marker(node: yaml.ScalarNode, lines: list[str], starts: list[int]) -> str | None:
+def _head_marker(node: _Scalar, lines: list[str], starts: list[int]) -> str | None:
     """A one-line comment block directly above a node that starts its line (``- value``)."""
-    line = node.start_mark.line
+    line = node.line
     if line == 0 or line >= len(lines):
         return None
-    before = lines[line][: node.start_mark.index - starts[line]]
+    before = lines[line][: node.start - starts[line]]
     if before.strip() not in ("", "-"):
         return None
     above = lines[line - 1].strip()
@@ -153,6 +180,7 @@ def _render(value: str, style: str | None) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=256)
 def _plain_ok(value: str) -> bool:
     if not value or value != value.strip() or any(c in value for c in "#\n\r\t{}[],&*!|>'\"%`"):
         return False

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -71,3 +76,52 @@ def test_dockerconfigjson_credentials_and_image_names() -> None:
     assert parse_image("localhost:5000/a/b").host == "localhost:5000"
     with pytest.raises(RegistryError, match="not a valid image name"):
         parse_image("Bad/Name")
+
+
+class _PagingRegistry(BaseHTTPRequestHandler):
+    """distribution 2.8 ignores ``n``; newer registries page with ``Link``: this one does."""
+
+    pages: ClassVar[dict[str, tuple[list[str], str]]] = {
+        "": (["c", "a"], '</v2/demo/app/tags/list?n=2&last=a>; rel="next"'),
+        "a": (["b", "d"], '</v2/demo/app/tags/list?n=2&last=d>; rel="next"'),
+        "d": (["e"], ""),
+        "evil": ([], '<http://example.com/v2/demo/app/tags/list?last=x>; rel="next"'),
+    }
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        want = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        if self.headers.get("Authorization") != want:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="r"')
+            self.end_headers()
+            return
+        last = parse_qs(urlsplit(self.path).query).get("last", [""])[0]
+        if self.path.startswith("/v2/evil/"):
+            last = "evil"
+        tags, link = self.pages[last]
+        body = json.dumps({"name": "demo/app", "tags": tags}).encode()
+        self.send_response(200)
+        if link:
+            self.send_header("Link", link)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_link_pages_are_followed_on_the_same_host_only() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PagingRegistry)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        with RegistryClient(f"{host}/demo/app", GOOD) as client:
+            assert client.tags() == ["c", "a", "b", "d", "e"]
+        with (
+            pytest.raises(RegistryError, match="next-page link to another host"),
+            RegistryClient(f"{host}/evil/app", GOOD) as client,
+        ):
+            client.tags()
+    finally:
+        server.shutdown()
