@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from engine import __version__
+from sailplan_cli import apply as cluster
 from sailplan_cli import common
 from sailplan_cli.definitions import def_group
 from sailplan_cli.gitops import image_update
@@ -239,6 +240,14 @@ def validate(
     help="Color text output (auto: on a terminal, unless NO_COLOR is set).",
 )
 @click.option("--exit-code", is_flag=True, help="Exit 3 when anything differs.")
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Compare with the cluster: what apply would change (server-side dry-run).",
+)
+@cluster.kubeconfig_option
+@cluster.context_option
+@click.option("--cluster-context", "cluster_contexts", multiple=True, metavar="CLUSTER=CONTEXT")
 @common.kube
 @click.pass_context
 def diff(
@@ -251,20 +260,32 @@ def diff(
     markdown: bool,
     color: str,
     exit_code: bool,
+    live: bool,
+    kubeconfig: str | None,
+    context: str | None,
+    cluster_contexts: tuple[str, ...],
     kube_version: tuple[int, int],
 ) -> None:
-    """Show what differs, object by object: between two environments, or what the working
-    tree changes in every environment since --base-ref. Secret values are masked."""
+    """Show what differs, object by object: between two environments, what the working
+    tree changes in every environment since --base-ref, or (--live) what apply would
+    change in the cluster. Secret values are masked."""
     if markdown and output == "json":
         raise click.UsageError("choose one of -o json and --markdown")
-    if base_ref is None and len(envs) != 2:
-        raise click.UsageError("give --env twice (two environments) or --base-ref REF")
+    if live and base_ref is not None:
+        raise click.UsageError("choose one of --live and --base-ref")
+    if base_ref is None and len(envs) != 2 and not live:
+        raise click.UsageError("give --env twice (two environments), --base-ref REF or --live")
     if base_ref is not None and "-" in paths:
         raise click.UsageError("--base-ref reads files from git, not from standard input")
-    registry = common.registry(definition_dirs)
-    if base_ref is not None:
+    if live:
+        report = cluster.live_report(
+            paths, definition_dirs, envs, kube_version, kubeconfig, context, cluster_contexts
+        )
+    elif base_ref is not None:
+        registry = common.registry(definition_dirs)
         report = _revision_report(paths, base_ref, envs, registry, kube_version)
     else:
+        registry = common.registry(definition_dirs)
         report = _environments_report(paths, envs[0], envs[1], registry, kube_version)
     colored = output == "text" and not markdown and _use_color(color)
     text = _format_report(report, "markdown" if markdown else output, colored)
@@ -319,6 +340,12 @@ def _use_color(choice: str) -> bool:
 
 main.add_command(def_group)
 main.add_command(image_update)
+main.add_command(cluster.apply_command)
+main.add_command(cluster.status_command)
+main.add_command(cluster.ls_command)
+main.add_command(cluster.history_command)
+main.add_command(cluster.rollback_command)
+main.add_command(cluster.delete_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

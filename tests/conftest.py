@@ -65,3 +65,13 @@ def render_text(text: str, registry: Registry, **kwargs: Any) -> str:
 def objects(text: str, registry: Registry, **kwargs: Any) -> list[dict[str, Any]]:
     """The rendered objects of a YAML text."""
     return [m.object for m in build_text(text, registry, **kwargs).manifests]
+
+
+# The real control plane (tests/cluster.py): cluster, namespace, second_cluster, multi_kubeconfig.
+from tests.cluster import (  # noqa: E402, F401
+    cluster,
+    control_plane,
+    multi_kubeconfig,
+    namespace,
+    second_cluster,
+)

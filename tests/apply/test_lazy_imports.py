@@ -1,0 +1,23 @@
+"""The cluster client library is imported only when a cluster is used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_version_does_not_import_kubernetes() -> None:
+    code = (
+        "import sys\n"
+        "sys.argv = ['sailplan', '--version']\n"
+        "import cli\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kubernetes'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
