@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sailplan_cli import common
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from engine.apply.client import ClusterClient
+    from engine.gitops.git import GitAuth
     from engine.gitops.imageupdate import Automation, Outcome, SecretSource
 
 
@@ -158,3 +164,111 @@ class _Flag:
 
     def __call__(self) -> bool:
         return self.value
+
+
+@click.command("sync")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--once", is_flag=True, help="Run one pass and exit (default: every pullInterval).")
+@click.option(
+    "--interval", default="", metavar="D", help="Time between passes (default: pullInterval)."
+)
+@click.option("--timeout", default="5m", show_default=True, metavar="D", help="Limit per apply.")
+@click.option("--kubeconfig", metavar="FILE", help="The kubeconfig to use.")
+@click.option("--context", metavar="NAME", help="The kubeconfig context.")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
+@click.option("--status", "show_status", is_flag=True, help="Print what the last pass recorded.")
+@click.option("--allow-mass-prune", is_flag=True, help="Allow a pass to delete most applications.")
+@common.definition_dirs
+@common.kube
+def sync_command(
+    source: str,
+    once: bool,
+    interval: str,
+    timeout: str,
+    kubeconfig: str | None,
+    context: str | None,
+    output: str,
+    show_status: bool,
+    allow_mass_prune: bool,
+    definition_dirs: tuple[str, ...],
+    kube_version: tuple[int, int],
+) -> None:
+    """Pull git sources into the cluster: fetch, render, apply, prune, every interval.
+
+    SOURCE is an Application whose kustomize components have repoType git.
+    """
+    import json
+
+    from engine.apply.applier import ApplyOptions
+    from engine.apply.client import connect
+    from engine.errors import SailplanError
+    from engine.gitops import sync
+    from engine.workspace import read_documents
+
+    found = sync.sources(read_documents([source]))
+    if not found:
+        raise SailplanError(f"{source}: no kustomize component with repoType git")
+    client = connect(kubeconfig, context)
+    if show_status:
+        for src in found:
+            status = sync.read_status(client, src)
+            record = {"source": f"{src.namespace}/{src.name}", **status.__dict__}
+            click.echo(
+                json.dumps(record, default=list)
+                if output == "json"
+                else f"{record['source']}: {status.result or 'never synced'} {status.commit[:12]} "
+                f"{status.time} {status.message}".rstrip()
+            )
+        return
+    registry = common.registry(definition_dirs)
+    options = ApplyOptions(timeout=sync.parse_duration(timeout))
+    stop = _stop_on_sigterm()
+    failures = 0
+    while True:
+        unreachable = False
+        for src in found:
+            result = sync.sync_pass(
+                client,
+                src,
+                registry,
+                options,
+                kube_version=kube_version,
+                allow_mass_prune=allow_mass_prune,
+                image_update=_image_update_for(client),
+            )
+            unreachable |= result.status.result == sync.UNREACHABLE
+            if output == "json":
+                click.echo(json.dumps(sync.status_record(result)))
+            else:
+                for line in sync.describe(result):
+                    click.echo(line)
+            if stop():
+                return
+        if once:
+            bad = [r for r in found if sync.read_status(client, r).result != sync.APPLIED]
+            if bad:
+                raise SailplanError(f"{len(bad)} source(s) did not apply; see above")
+            return
+        failures = failures + 1 if unreachable else 0
+        every = sync.parse_duration(interval) if interval else min(s.interval for s in found)
+        wait = min(every, 5.0 * 2**failures) if failures else every
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and not stop():
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        if stop():
+            return
+
+
+def _image_update_for(
+    client: ClusterClient,
+) -> Callable[[Automation, GitAuth | None], Outcome]:
+    from engine.gitops import imageupdate, sync
+
+    secrets = sync.ClusterSecrets(client)
+
+    def run(automation: Automation, auth: GitAuth | None) -> Outcome:
+        tag = imageupdate.latest_tag(automation, secrets)
+        setters = imageupdate.setters_for([automation], {automation.marker: tag})
+        return imageupdate.update(automation, setters, tag, auth=auth)
+
+    return run
