@@ -36,7 +36,8 @@ from engine.gitops.git import Git, GitAuth, Ref, safe_url
 from engine.model import Document, ResourceId, is_application, parse_application
 from engine.workspace import read_units
 
-APPLIED, RENDER_FAILED, UNREACHABLE, REFUSED = "applied", "render-failed", "unreachable", "refused"
+APPLIED, APPLY_FAILED = "applied", "apply-failed"
+RENDER_FAILED, UNREACHABLE, REFUSED = "render-failed", "unreachable", "refused"
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -236,12 +237,21 @@ def sync_pass(
         )
         _write_status(client, source, status)
         return PassResult(source, status, image_update=image_outcome, image_error=image_error)
-    outcomes = []
-    for spec in specs:
-        spec = dataclasses.replace(spec, description=f"sync {source.name} {revision}")
-        outcomes.append(deploy.apply_release(client, spec, options, on_event=on_event))
-    for app, namespace, env in removed:
-        deploy.delete_release(client, app, namespace, env, options, on_event=on_event)
+    outcomes: list[deploy.Outcome] = []
+    try:
+        for spec in specs:
+            spec = dataclasses.replace(spec, description=f"sync {source.name} {revision}")
+            outcomes.append(deploy.apply_release(client, spec, options, on_event=on_event))
+        for app, namespace, env in removed:
+            deploy.delete_release(client, app, namespace, env, options, on_event=on_event)
+    except SailplanError as exc:
+        # the releases record what was applied; the next pass converges from there
+        applied = tuple(sorted({*before.apps, *apps_now}))
+        status = Status(
+            sha, _now(), APPLY_FAILED, f"{revision}: {exc}", before.last_applied, applied
+        )
+        _write_status(client, source, status)
+        return PassResult(source, status, tuple(outcomes), (), image_outcome, image_error)
     status = Status(sha, _now(), APPLIED, f"Applied revision: {revision}", sha, apps_now)
     _write_status(client, source, status)
     return PassResult(source, status, tuple(outcomes), removed, image_outcome, image_error)

@@ -177,3 +177,71 @@ def test_an_unreachable_remote_and_an_emptied_path(
     code, out = run(cluster, "sync", str(source), "--once")
     assert code == 1 and "unreachable" in out and "cannot fetch" in out
     assert deployment(cluster, namespace, "my-server")
+
+
+def test_sigterm_ends_the_loop_after_a_clean_pass(
+    tmp_path: Path, remote: Remote, basic_registry: Registry, cluster: Cluster, namespace: str
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = prepare(tmp_path, remote, basic_registry, namespace, cluster)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "sync",
+            str(source),
+            "--interval",
+            "1s",
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--context",
+            cluster.context,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        wait_for(
+            lambda: (
+                "applied"
+                in cluster.kubectl(
+                    "get",
+                    "configmap",
+                    "sailplan-sync-apps",
+                    "-n",
+                    namespace,
+                    "-o",
+                    "jsonpath={.data.status}",
+                    check=False,
+                ).stdout
+            ),
+            "the first pass",
+            timeout=120,
+        )
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert f"{namespace}/apps: applied" in out
+    status = json.loads(
+        cluster.kubectl(
+            "get",
+            "configmap",
+            "sailplan-sync-apps",
+            "-n",
+            namespace,
+            "-o",
+            "jsonpath={.data.status}",
+        ).stdout
+    )
+    assert status["result"] == "applied"
