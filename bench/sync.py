@@ -37,7 +37,8 @@ def bench(kubeconfig: str, context: str, runs: int) -> None:
     checkout = work / "checkout"
     (checkout / "apps").mkdir(parents=True)
     for i in range(100):
-        (checkout / "apps" / f"app{i:03d}.yaml").write_text(app_text(f"app{i:03d}", ns, 1))
+        text = app_text(f"app{i:03d}", ns, 1).replace("- name: c0", f"- name: app{i:03d}-web")
+        (checkout / "apps" / f"app{i:03d}.yaml").write_text(text)
     git("init", "--quiet", "--initial-branch", "main", cwd=checkout)
     git("add", ".", cwd=checkout)
     git(
@@ -55,7 +56,11 @@ def bench(kubeconfig: str, context: str, runs: int) -> None:
     }
     source.write_text(json.dumps(app))
     base = ["--kubeconfig", kubeconfig, "--context", context]
-    timed(["sailplan", "sync", str(source), "--once", *base])  # first pass applies
+    first = subprocess.run(
+        ["sailplan", "sync", str(source), "--once", *base], capture_output=True, text=True
+    )
+    if first.returncode:
+        raise SystemExit(f"the first sync failed:\n{first.stdout[-2000:]}{first.stderr}")
     syncs, applies = [], []
     for _ in range(runs):
         syncs.append(timed(["sailplan", "sync", str(source), "--once", *base])[0])
