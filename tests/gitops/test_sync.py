@@ -35,8 +35,17 @@ def run(cluster: Cluster, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def image_of(registry: Registry, ns: str) -> str:
+    """The seed's image, in a repository of this test's own (the registry is shared)."""
+    return f"{registry.host}/{repository(ns)}"
+
+
+def repository(ns: str) -> str:
+    return f"cnych/{ns}"
+
+
 def prepare(tmp_path: Path, remote: Remote, registry: Registry, ns: str, cluster: Cluster) -> Path:
-    image = f"{registry.host}/cnych/kubevela-gitops-demo"
+    image = image_of(registry, ns)
     seed = remote.show("apps/my-app.yaml")
     seed = (
         seed.replace("namespace: default", f"namespace: {ns}")
@@ -45,7 +54,7 @@ def prepare(tmp_path: Path, remote: Remote, registry: Registry, ns: str, cluster
     )
     remote.commit_file("apps/my-app.yaml", seed, "my-app in the test namespace")
     remote.commit_file("apps/extra.yaml", EXTRA.format(ns=ns), "extra app")
-    registry.push("cnych/kubevela-gitops-demo", OLD)
+    registry.push(repository(ns), OLD)
     docker = json.dumps({"auths": {registry.host: {"username": USER, "password": PASSWORD}}})
     cluster.kubectl(
         "create",
@@ -90,7 +99,7 @@ def test_the_seed_loop(
     tmp_path: Path, remote: Remote, basic_registry: Registry, cluster: Cluster, namespace: str
 ) -> None:
     source = prepare(tmp_path, remote, basic_registry, namespace, cluster)
-    image = f"{basic_registry.host}/cnych/kubevela-gitops-demo"
+    image = image_of(basic_registry, namespace)
 
     # first pass: my-app (and extra) deployed at the tag in git; no image commit
     code, out = run(cluster, "sync", str(source), "--once")
@@ -105,7 +114,7 @@ def test_the_seed_loop(
     assert remote.log()[0] == "extra app"
 
     # CI pushes a new tag; one pass later git has the commit and the cluster runs it
-    basic_registry.push("cnych/kubevela-gitops-demo", NEW)
+    basic_registry.push(repository(namespace), NEW)
     code, out = run(cluster, "sync", str(source), "--once")
     assert code == 0, out
     assert remote.log()[0] == "Update image automatically."
