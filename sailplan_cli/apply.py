@@ -83,6 +83,8 @@ class Printer:
         self.json = output == "json"
         self.last_subject = ""
         self.console: Any = None
+        self.spinner: Any = None
+        self.waiting: dict[str, str] = {}
         if not self.json and sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
             from rich.console import Console
 
@@ -100,6 +102,9 @@ class Printer:
         if event.type == "wave":
             self._line(f"applying {event.subject} ({event.message})", "bold")
             return
+        if event.type == "health" and self.console is not None:
+            self._live(event)
+            return
         if event.type == "health":
             text = f"{event.subject} {event.action}" + (
                 f": {event.message}" if event.message else ""
@@ -112,6 +117,31 @@ class Printer:
         text = f"{event.subject} {event.action}" + (f" ({event.message})" if event.message else "")
         self._line(text, self.COLORS.get(event.action, ""))
 
+    def _live(self, event: Event) -> None:
+        """On a terminal: a spinner names what is still awaited; healthy objects get a line."""
+        if event.action == "Current":
+            self.waiting.pop(event.subject, None)
+            self._line(f"  healthy: {event.subject}", "green")
+        else:
+            self.waiting[event.subject] = f"{event.action}: {event.message}".rstrip(": ")
+        if not self.waiting:
+            self.close()
+            return
+        first, why = next(iter(self.waiting.items()))
+        more = f" and {len(self.waiting) - 1} more" if len(self.waiting) > 1 else ""
+        text = f"waiting for {first} ({why}){more}"
+        if self.spinner is None:
+            self.spinner = self.console.status(text)
+            self.spinner.start()
+        else:
+            self.spinner.update(text)
+
+    def close(self) -> None:
+        if self.spinner is not None:
+            self.spinner.stop()
+            self.spinner = None
+        self.waiting.clear()
+
     def _line(self, text: str, style: str) -> None:
         if self.console is not None:
             from rich.markup import escape
@@ -121,6 +151,7 @@ class Printer:
             click.echo(text)
 
     def summary(self, record: dict[str, Any], text: str) -> None:
+        self.close()
         if self.json:
             click.echo(json.dumps({"type": "summary", **record}))
         else:
@@ -193,13 +224,15 @@ def _specs(
     units = read_units(paths)
     if env:
         environments.check_environment_name(units, env)
-        build = environments.build_environment(units, registry, env, kube_version=kube)
-        previews = [environments.Preview(env, build)]
+        # Releases are named after the environment, not the alias it was called by.
+        name = next(e.name for e in environments.known_environments(units) if e.answers_to(env))
+        build = environments.build_environment(units, registry, name, kube_version=kube)
+        previews = [environments.Preview(name, build)]
     else:
         previews = environments.build_every_environment(units, registry, kube_version=kube)
     for preview in previews:
         common.warn(preview.build.warnings)
-    return release_specs(units, previews)
+    return release_specs(units, previews, registry)
 
 
 def _options(**kwargs: Any) -> ApplyOptions:
@@ -301,7 +334,10 @@ def apply_command(
             outcome = apply_release(client, spec, options, on_event=printer.event)
             _apply_summary(printer, outcome, bool(dry_run))
     except KeyboardInterrupt:
+        printer.close()
         _interrupted(printer)
+    finally:
+        printer.close()
 
 
 def _apply_summary(printer: Printer, outcome: Any, dry_run: bool) -> None:
@@ -557,7 +593,10 @@ def rollback_command(
             client, spec, _options(wait=wait, timeout=timeout, force=force), on_event=printer.event
         )
     except KeyboardInterrupt:
+        printer.close()
         _interrupted(printer)
+    finally:
+        printer.close()
     _apply_summary(printer, outcome, False)
 
 
@@ -595,7 +634,10 @@ def delete_command(
     try:
         done = delete_release(client, app, namespace, env, options, on_event=printer.event)
     except KeyboardInterrupt:
+        printer.close()
         _interrupted(printer)
+    finally:
+        printer.close()
     if dry_run:
         for change in done:
             printer.event(_as_event(change))

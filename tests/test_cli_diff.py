@@ -83,7 +83,7 @@ def test_an_environment_file_and_stdin(tmp_path: Path, app: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((), "give --env twice (two environments) or --base-ref REF"),
+        ((), "give --env twice (two environments), --base-ref REF or --live"),
         (("--env", "target-prod"), "give --env twice"),
         (("--env", "a", "--env", "b", "--env", "c"), "give --env twice"),
         (

@@ -52,6 +52,9 @@ class Desired:
     location: str = ""
     component: str = ""
     policy: ObjectPolicy = dataclasses.field(default_factory=ObjectPolicy)
+    #: The definition's health rule (``status.healthPolicy``) and its parameters.
+    health_rule: str = ""
+    parameter: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def id(self) -> ResourceId:
@@ -304,11 +307,12 @@ def apply_set(
             if not options.dry_run and (
                 _needs_established(wave, objects) or (options.wait and must_wait)
             ):
-                refs = [p.desired.id for p in plans if p.action != ch.SKIPPED]
+                waited = [p.desired for p in plans if p.action != ch.SKIPPED]
                 wait_healthy(
                     client,
-                    refs,
+                    [d.id for d in waited],
                     deadline,
+                    rules={d.id: (d.health_rule, d.parameter) for d in waited if d.health_rule},
                     interval=options.interval,
                     report=lambda s, h: on_event(_health_event(s, h)),
                 )

@@ -37,7 +37,7 @@ from engine.apply.client import ClusterClient
 from engine.apply.errors import ClusterError, NotFoundError
 from engine.apply.policies import ObjectPolicy
 from engine.apply.releases import Entry, Release
-from engine.apply.waiting import wait_gone
+from engine.apply.waiting import wait_gone, with_rule
 from engine.model import ResourceId
 
 #: Kinds never pruned or deleted unless asked for by name (``--prune-kinds``).
@@ -88,6 +88,8 @@ def _entry(d: Desired, stale: bool = False) -> Entry:
         location=d.location,
         stale=stale,
         policy=d.policy.to_json(),
+        health=d.health_rule,
+        parameter=dict(d.parameter),
     )
 
 
@@ -432,6 +434,8 @@ def rollback_spec(
                 location=entry.location if entry else "",
                 component=entry.component if entry else order.component_of(manifest),
                 policy=ObjectPolicy.from_json(entry.policy) if entry else ObjectPolicy(),
+                health_rule=entry.health if entry else "",
+                parameter=entry.parameter if entry else {},
             )
         )
     return ReleaseSpec(
@@ -464,7 +468,8 @@ def release_status(client: ClusterClient, release: Release) -> list[ObjectStatus
         live = client.get(entry.id)
         desired = by_key.get(entry.key())
         synced = live is not None and desired is not None and ch.covers(live, desired)
-        out.append(ObjectStatus(str(entry.id), health.status(live), synced, entry.component))
+        rule = (entry.health, entry.parameter) if entry.health else None
+        out.append(ObjectStatus(str(entry.id), with_rule(live, rule), synced, entry.component))
     return out
 
 

@@ -9,6 +9,7 @@ each gets what the Application's apply-side policies say about it and keeps the
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
@@ -17,14 +18,20 @@ from engine.apply.applier import Desired, Owner, stamped
 from engine.apply.deploy import ReleaseSpec
 from engine.apply.order import component_of
 from engine.apply.policies import Rule, policy_of, rules_for
+from engine.definitions import Registry
 from engine.environments import Preview, Unit
 from engine.model import Application, Manifest
 from engine.model.application import DEFAULT_NAMESPACE
 from engine.model.environment import LOCAL_CLUSTER
 
 
-def release_specs(units: Sequence[Unit], previews: Sequence[Preview]) -> list[ReleaseSpec]:
-    """One spec per (environment, application, cluster), environments in the order given."""
+def release_specs(
+    units: Sequence[Unit], previews: Sequence[Preview], registry: Registry | None = None
+) -> list[ReleaseSpec]:
+    """One spec per (environment, application, cluster), environments in the order given.
+
+    With ``registry``, each component's workload carries its definition's health rule.
+    """
     apps: dict[str, Application] = {}
     for unit in units:
         for app in unit.applications.values():
@@ -46,7 +53,10 @@ def release_specs(units: Sequence[Unit], previews: Sequence[Preview]) -> list[Re
                     app=app_name,
                     namespace=namespace,
                     env=preview.name,
-                    objects=tuple(_desired(m, owner, rules.get(app_name, ())) for m in manifests),
+                    objects=tuple(
+                        _with_health(_desired(m, owner, rules.get(app_name, ())), found, registry)
+                        for m in manifests
+                    ),
                     depends_on=depends,
                     cluster=cluster,
                 )
@@ -61,6 +71,19 @@ def _owner(manifest: Manifest, apps: Mapping[str, Application]) -> tuple[str, st
         return str(name), apps[str(name)].namespace
     stem = PurePath(manifest.source).stem if manifest.source else "manifests"
     return re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-") or "manifests", DEFAULT_NAMESPACE
+
+
+def _with_health(d: Desired, app: Application | None, registry: Registry | None) -> Desired:
+    """The workload of a component whose definition has a health rule carries it."""
+    labels = (d.object.get("metadata") or {}).get("labels") or {}
+    if registry is None or app is None or labels.get("app.oam.dev/resourceType") != "WORKLOAD":
+        return d
+    component = app.component(d.component)
+    definition = registry.get("component", component.type) if component else None
+    rule = ((definition.meta.get("status") or {}).get("healthPolicy") or "") if definition else ""
+    if not rule or component is None:
+        return d
+    return dataclasses.replace(d, health_rule=str(rule), parameter=dict(component.properties))
 
 
 def _desired(manifest: Manifest, owner: Owner, rules: Sequence[Rule]) -> Desired:

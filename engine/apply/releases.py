@@ -54,6 +54,9 @@ class Entry:
     stale: bool = False
     #: What the apply-side policies said about it (``ObjectPolicy.to_json``).
     policy: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    #: The definition's health rule and its parameters, so status and rollback keep them.
+    health: str = ""
+    parameter: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def id(self) -> ResourceId:

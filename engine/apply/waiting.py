@@ -8,7 +8,8 @@ are not healthy and why (``Kind/ns/name: InProgress: ready replicas: 0/1``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from engine.apply import health
 from engine.apply.client import ClusterClient
@@ -26,14 +27,18 @@ def wait_healthy(
     *,
     interval: float = 1.0,
     report: Report | None = None,
+    rules: Mapping[ResourceId, tuple[str, Mapping[str, Any]]] | None = None,
 ) -> dict[ResourceId, health.Health]:
-    """Poll until every object in ``refs`` is healthy; WaitError on failure or deadline."""
+    """Poll until every object in ``refs`` is healthy; WaitError on failure or deadline.
+
+    ``rules`` are definitions' health rules: an object must also pass its own.
+    """
     started = time.monotonic()
     pending = list(dict.fromkeys(refs))
     seen: dict[ResourceId, health.Health] = {}
     while True:
         for ref in list(pending):
-            found = health.status(client.get(ref))
+            found = with_rule(client.get(ref), (rules or {}).get(ref))
             if report is not None and seen.get(ref) != found:
                 report(str(ref), found)
             seen[ref] = found
@@ -51,6 +56,19 @@ def wait_healthy(
                 subject=str(pending[0]) if len(pending) == 1 else "",
             )
         time.sleep(min(interval, max(0.05, deadline - time.monotonic())))
+
+
+def with_rule(
+    live: Mapping[str, Any] | None, rule: tuple[str, Mapping[str, Any]] | None
+) -> health.Health:
+    """kstatus's verdict, then (when that is healthy) the definition's health rule."""
+    found = health.status(live)
+    if rule is None or not found.healthy:
+        return found
+    from engine.render.health import is_healthy
+
+    ok, why = is_healthy(rule[0], live, parameter=rule[1])
+    return found if ok else health.Health(health.IN_PROGRESS, why)
 
 
 def wait_gone(

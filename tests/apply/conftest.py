@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from tests.cluster import Cluster
@@ -32,8 +33,6 @@ def sailplan(cluster: Cluster, *args: str, check: bool = True) -> Result:
     from cli import main
 
     extra = ["--kubeconfig", str(cluster.kubeconfig), "--context", cluster.context]
-    if args and args[0] == "diff":
-        extra = ["--kubeconfig", str(cluster.kubeconfig), "--context", cluster.context]
     runner = CliRunner()
     result = runner.invoke(main, [*args, *extra], env={"NO_COLOR": "1"}, catch_exceptions=False)
     if check and result.exit_code != 0:
@@ -125,3 +124,60 @@ def start_apiserver(plane: Any, stopped: tuple[str, list[str]]) -> None:
     started = plane._spawn(name, argv, plane.dir / "main")
     server = plane.clusters["main"].server
     plane._wait(started, f"{server}/readyz", plane.pki)
+
+
+#: Third-party kinds the examples use: (group, version, kind, plural).
+STAND_INS = (
+    ("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases"),
+    ("image.toolkit.fluxcd.io", "v1", "ImagePolicy", "imagepolicies"),
+    ("image.toolkit.fluxcd.io", "v1", "ImageRepository", "imagerepositories"),
+    ("image.toolkit.fluxcd.io", "v1", "ImageUpdateAutomation", "imageupdateautomations"),
+    ("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations"),
+    ("mysql.presslabs.org", "v1alpha1", "MysqlCluster", "mysqlclusters"),
+    ("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories"),
+    ("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories"),
+)
+
+
+def stand_in_crds() -> str:
+    """CRDs with open schemas for the third-party kinds the examples use."""
+    docs = []
+    for group, version, kind, plural in STAND_INS:
+        docs.append(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "apiextensions.k8s.io/v1",
+                    "kind": "CustomResourceDefinition",
+                    "metadata": {"name": f"{plural}.{group}"},
+                    "spec": {
+                        "group": group,
+                        "names": {"kind": kind, "plural": plural, "listKind": f"{kind}List"},
+                        "scope": "Namespaced",
+                        "versions": [
+                            {
+                                "name": version,
+                                "served": True,
+                                "storage": True,
+                                "schema": {
+                                    "openAPIV3Schema": {
+                                        "type": "object",
+                                        "x-kubernetes-preserve-unknown-fields": True,
+                                    }
+                                },
+                            }
+                        ],
+                    },
+                }
+            )
+        )
+    return "\n---\n".join(docs)
+
+
+@pytest.fixture(scope="session")
+def third_party_kinds(cluster: Cluster) -> None:
+    """The stand-in CRDs, installed once per session and Established."""
+    cluster.kubectl("apply", "--server-side", "-f", "-", input=stand_in_crds())
+    for group, _, _, plural in STAND_INS:
+        cluster.kubectl(
+            "wait", "--for=condition=Established", f"crd/{plural}.{group}", "--timeout=60s"
+        )

@@ -520,3 +520,39 @@ spec:
         assert get(cluster, f"widgets.{group}", "w1", "-n", namespace) is not None
     finally:
         cluster.kubectl("delete", "crd", f"widgets.{group}", "--wait=false", check=False)
+
+
+def gated_app(ns: str, ready: str) -> str:
+    return f"""\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {{name: gated, namespace: {ns}}}
+spec:
+  components:
+  - name: gate
+    type: gated-config
+    properties: {{ready: {ready}, want: "yes"}}
+"""
+
+
+def test_a_definitions_health_rule_gates_the_apply(
+    cluster: Cluster, namespace: str, write: Write
+) -> None:
+    definitions = str(Path(__file__).resolve().parents[1] / "cases/apply/definitions")
+    app = write("gated.yaml", gated_app(namespace, "'no'"))
+    waiting = sailplan(
+        cluster, "apply", str(app), "-d", definitions, "--timeout", "3s", check=False
+    )
+    assert waiting.exit_code == 1
+    assert (
+        f"ConfigMap/{namespace}/gate InProgress: health policy is false: "
+        "context.output.data.ready == parameter.want"
+    ) in waiting.output
+    status = sailplan(cluster, "status", "gated", "-n", namespace)
+    assert re.search(
+        rf"ConfigMap/{namespace}/gate\s+InProgress\s+Synced\s+health policy", status.output
+    )
+    app.write_text(gated_app(namespace, '"yes"'))
+    ready = sailplan(cluster, "apply", str(app), "-d", definitions, "--timeout", "30s")
+    assert actions(ready.output) == {f"ConfigMap/{namespace}/gate": "configured"}
+    assert "healthy: ConfigMap" in ready.output

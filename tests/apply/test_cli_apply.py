@@ -60,3 +60,52 @@ def test_cluster_commands_are_listed() -> None:
     assert code == 0
     for name in ("apply", "status", "ls", "history", "rollback", "delete"):
         assert f"  {name} " in out
+
+
+def test_terminal_progress_is_coloured_and_shows_what_is_awaited() -> None:
+    import io
+
+    from rich.console import Console
+
+    from engine.apply.applier import Event
+    from sailplan_cli.apply import Printer
+
+    printer = Printer("text")
+    buffer = io.StringIO()
+    printer.console = Console(file=buffer, force_terminal=True, color_system="standard", width=200)
+    printer.event(Event("wave", "web", message="2 object(s)"))
+    printer.event(Event("change", "Deployment/ns/web", "created"))
+    printer.event(Event("health", "Deployment/ns/web", "InProgress", "ready replicas: 0/1"))
+    assert printer.spinner is not None
+    assert printer.waiting == {"Deployment/ns/web": "InProgress: ready replicas: 0/1"}
+    printer.event(Event("health", "Deployment/ns/web", "Current", "Ready:1/1"))
+    assert printer.spinner is None and not printer.waiting
+    printer.summary({}, "ns/app: revision 1 deployed")
+    text = buffer.getvalue()
+    assert "\x1b[" in text  # coloured
+    assert "Deployment/ns/web created" in text and "healthy: Deployment/ns/web" in text
+
+
+def test_plain_and_json_progress() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from engine.apply.applier import Event
+    from sailplan_cli.apply import Printer
+
+    runner = CliRunner()
+    with runner.isolation() as (out, _err, *_):
+        plain = Printer("text")
+        assert plain.console is None  # not a terminal: plain lines
+        plain.event(Event("change", "Service/ns/web", "unchanged"))
+        as_json = Printer("json")
+        as_json.event(Event("change", "Service/ns/web", "configured", "why"))
+    lines = out.getvalue().decode().splitlines()
+    assert lines[0] == "Service/ns/web unchanged"
+    assert json.loads(lines[1]) == {
+        "type": "change",
+        "object": "Service/ns/web",
+        "action": "configured",
+        "message": "why",
+    }

@@ -21,3 +21,20 @@ def test_version_does_not_import_kubernetes() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_render_does_not_import_kubernetes_or_rich() -> None:
+    code = (
+        "import sys\n"
+        "sys.argv = ['sailplan', 'render', 'examples/gitops-demo/apps/my-app.yaml']\n"
+        "import cli\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes', 'rich', 'urllib3'}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
