@@ -24,6 +24,7 @@ from sailplan_cli import apply as cluster
 from sailplan_cli import common
 from sailplan_cli import workflow as workflow_cli
 from sailplan_cli.definitions import def_group
+from sailplan_cli.gitops import image_update, sync_command
 
 if TYPE_CHECKING:
     from engine.build import Build
@@ -345,6 +346,8 @@ def _use_color(choice: str) -> bool:
 
 
 main.add_command(def_group)
+main.add_command(image_update)
+main.add_command(sync_command)
 main.add_command(cluster.apply_command)
 main.add_command(cluster.status_command)
 main.add_command(cluster.ls_command)

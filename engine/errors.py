@@ -16,10 +16,13 @@ Tree::
     ├── BuildError        an Application that cannot be built (cycles, duplicates, ...)
     ├── ClusterError      the cluster refused or failed an object: ``Kind/namespace/name: ...``
     ├── GitError          git failed: no git, not a repository, an unknown ref, a bad tree
-    └── RegistryError     an OCI registry failed: unreachable, unauthorised, unknown image
+    ├── RegistryError     an OCI registry failed: unreachable, unauthorised, unknown image
+    ├── ImagePolicyError  an image policy that cannot choose a tag
+    └── WorkflowError     a workflow operation that cannot be done
 
-The edges (``engine.apply``, ``engine.gitops``) raise the last three; the cause (the
-``kubernetes`` or git failure) is kept as ``__cause__``, never printed with credentials.
+The edges (``engine.apply``, ``engine.gitops``) raise the cluster, git and registry
+errors; the cause (the ``kubernetes`` or git failure) is kept as ``__cause__``, never
+printed with credentials.
 """
 
 from __future__ import annotations
@@ -198,3 +201,7 @@ class RegistryError(SailplanError):
 
 class WorkflowError(SailplanError):
     """A workflow operation that cannot be done (resume a run that is not suspended, ...)."""
+
+
+class ImagePolicyError(SailplanError):
+    """An image policy or tag filter that cannot choose a tag (Flux's wording)."""
