@@ -88,9 +88,8 @@ class Registry:
         return out
 
     def is_builtin(self, definition: Definition) -> bool:
-        key = (definition.kind, definition.name)
-        builtin = self._where.get(key) is self._builtin
-        return builtin and self._builtin.index().get(key) == definition.folder
+        """Whether ``definition`` is the built-in one (also when a folder names it again)."""
+        return self._builtin.index().get((definition.kind, definition.name)) == definition.folder
 
     def memo(self, tag: str, definition: Definition, make: Callable[[Definition], T]) -> T:
         """``make(definition)``, computed once per registry and tag."""
