@@ -119,6 +119,15 @@ def test_def_validate_passes_for_every_builtin_definition() -> None:
     assert "not checked, the Kubernetes 1.37 schemas have no such kind: " in result.stderr
 
 
+def test_def_validate_takes_the_builtin_folder_by_a_relative_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)  # ref-objects renders only as the built-in (the applier reads)
+    result = run("def", "validate", "definitions/components/ref-objects")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: 1 definition(s)")
+
+
 def test_def_render_with_inline_json_a_file_and_a_host_component(tmp_path: Path) -> None:
     inline = run("def", "render", "scaler", "--properties", '{"replicas": 3}')
     assert inline.exit_code == 0, inline.output

@@ -11,8 +11,9 @@ registry through ``memo``; compiled code may also be kept in a ``CodeCache`` han
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 from engine import data
@@ -89,7 +90,8 @@ class Registry:
 
     def is_builtin(self, definition: Definition) -> bool:
         """Whether ``definition`` is the built-in one (also when a folder names it again)."""
-        return self._builtin.index().get((definition.kind, definition.name)) == definition.folder
+        folder = self._builtin.index().get((definition.kind, definition.name))
+        return folder is not None and _same(folder, definition.folder)
 
     def memo(self, tag: str, definition: Definition, make: Callable[[Definition], T]) -> T:
         """``make(definition)``, computed once per registry and tag."""
@@ -108,3 +110,8 @@ def _source(source: DefinitionSource | Path, *, builtin: bool = False) -> Defini
 def kinds() -> Iterable[Kind]:
     """The definition kinds a registry holds."""
     return _KINDS
+
+
+def _same(a: PurePath, b: PurePath) -> bool:
+    """Whether two folder paths name the same folder, relative or absolute (no file access)."""
+    return os.path.abspath(a) == os.path.abspath(b)
