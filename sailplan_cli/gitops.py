@@ -245,7 +245,11 @@ def sync_command(
             if stop():
                 return
         if once:
-            bad = [r for r in found if sync.read_status(client, r).result != sync.APPLIED]
+            bad = [
+                r
+                for r in found
+                if sync.read_status(client, r).result not in (sync.APPLIED, sync.SUSPENDED)
+            ]
             if bad:
                 raise SailplanError(f"{len(bad)} source(s) did not apply; see above")
             return

@@ -87,7 +87,7 @@ def test_extract_expands_like_go() -> None:
 def test_patterns_are_unanchored_and_go_syntax_errors_are_reported() -> None:
     assert policies.filter_tags(["x-main-1"], "main") == {"x-main-1": "x-main-1"}
     assert policies.filter_tags(["v1", "vé"], r"^v[[:alpha:]\d]$") == {"v1": "v1"}
-    with pytest.raises(ImagePolicyError, match="lookahead .* is not supported"):
+    with pytest.raises(ImagePolicyError, match=r"lookahead .* is not supported"):
         policies.go_regexp(r"(?=x)", "filterTags.pattern")
     with pytest.raises(ImagePolicyError, match=r"filterTags\.pattern: '\(' is not a valid"):
         policies.go_regexp("(", "filterTags.pattern")
