@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 @click.option("--author", default="", metavar="'NAME <EMAIL>'", help="Commit author.")
 @click.option("--signing-key", default="", help="Sign commits with this key (git -S).")
 @click.option("--interval", default="", metavar="D", help="Time between passes (e.g. 5m).")
+@click.option("--kubeconfig", metavar="FILE", help="Read secretRef Secrets from this cluster.")
+@click.option("--context", metavar="NAME", help="The kubeconfig context (reads Secrets).")
 def image_update(
     source: str,
     once: bool,
@@ -41,15 +43,19 @@ def image_update(
     author: str,
     signing_key: str,
     interval: str,
+    kubeconfig: str | None,
+    context: str | None,
 ) -> None:
     """Choose image tags by policy and commit them to the marked fields in git.
 
     SOURCE is an Application whose kustomize components declare imageRepository.
+    Secrets named by secretRef come from --secrets files and, with --kubeconfig or
+    --context, from the cluster (the files first).
     """
     from engine.gitops import commits
 
     automations = _automations(source)
-    secrets = _secrets(secrets_path)
+    secrets = _secrets(secrets_path, kubeconfig, context)
     who = _author(author) if author else commits.KUBEVELA_AUTHOR
     stop = _stop_on_sigterm()
     while True:
@@ -76,14 +82,23 @@ def _automations(source: str) -> list[Automation]:
     return found
 
 
-def _secrets(path: str | None) -> SecretSource | None:
-    if path is None:
-        return None
+def _secrets(path: str | None, kubeconfig: str | None, context: str | None) -> SecretSource | None:
     from engine.gitops import imageupdate
-    from engine.workspace import input_files, read_documents
 
-    files = [str(p) for p in input_files([path])]
-    return imageupdate.manifest_secrets(read_documents(files))
+    found: list[SecretSource] = []
+    if path is not None:
+        from engine.workspace import input_files, read_documents
+
+        files = [str(p) for p in input_files([path])]
+        found.append(imageupdate.manifest_secrets(read_documents(files)))
+    if kubeconfig or context:
+        from engine.apply.client import connect
+        from engine.gitops.sync import ClusterSecrets
+
+        found.append(ClusterSecrets(connect(kubeconfig, context)))
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else imageupdate.FirstFound(tuple(found))
 
 
 def _pass(
@@ -245,7 +260,11 @@ def sync_command(
             if stop():
                 return
         if once:
-            bad = [r for r in found if sync.read_status(client, r).result != sync.APPLIED]
+            bad = [
+                r
+                for r in found
+                if sync.read_status(client, r).result not in (sync.APPLIED, sync.SUSPENDED)
+            ]
             if bad:
                 raise SailplanError(f"{len(bad)} source(s) did not apply; see above")
             return

@@ -26,6 +26,8 @@ from engine.errors import GitError
 from engine.gitops import semver
 
 _SECRET_IN_URL = re.compile(r"(://)[^/@\s]+@")
+#: ``ssh://git@host/...`` names an account, not a secret; ``user:password@`` still is one
+_SSH_PASSWORD = re.compile(r"^(ssh://[^/@\s:]+):[^/@\s]*@")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -80,15 +82,23 @@ class Ref:
 
 
 def safe_url(url: str) -> str:
-    """``url`` without any ``user:password@`` part, for messages."""
+    """``url`` without any ``user:password@`` part, for messages (SSH users are kept)."""
+    if url.startswith("ssh://"):
+        return _SSH_PASSWORD.sub(r"\1@", url)
     return _SECRET_IN_URL.sub(r"\1", url)
+
+
+def _secret_in(url: str) -> bool:
+    if url.startswith("ssh://"):
+        return _SSH_PASSWORD.search(url) is not None
+    return _SECRET_IN_URL.search(url) is not None
 
 
 class Git:
     """Runs git with one remote's credentials; a context manager owning a key folder."""
 
     def __init__(self, url: str, auth: GitAuth | None = None, *, timeout: float = 120.0) -> None:
-        if _SECRET_IN_URL.search(url):
+        if _secret_in(url):
             raise GitError(f"{safe_url(url)}: put credentials in the Secret, not in the URL")
         self.url = url
         self.timeout = timeout
@@ -273,6 +283,10 @@ class Git:
 def _last_words(stderr: str) -> str:
     if "could not read Username" in stderr or "Authentication failed" in stderr:
         return "authentication failed: the remote wants credentials or refused them (secretRef)"
+    if "Host key verification failed" in stderr:
+        return "host key verification failed: the server's key is not in known_hosts (secretRef)"
+    if "Permission denied (publickey" in stderr:
+        return "authentication failed: the server refused the SSH key (secretRef identity)"
     lines = [safe_url(line.strip()) for line in stderr.splitlines() if line.strip()]
     meaningful = [line for line in lines if line.startswith(("fatal:", "error:"))] or lines
     return meaningful[-1][:300] if meaningful else "no message"

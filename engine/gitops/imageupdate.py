@@ -130,7 +130,8 @@ def latest_tag(automation: Automation, secrets: SecretSource | None) -> str:
     if automation.image_secret_ref:
         if secrets is None:
             raise SailplanError(
-                f"imageRepository.secretRef {automation.image_secret_ref!r} needs --secrets",
+                f"imageRepository.secretRef {automation.image_secret_ref!r} needs --secrets "
+                "or --kubeconfig/--context",
                 location=automation.location,
             )
         data = secrets.get(automation.namespace, automation.image_secret_ref)
@@ -297,6 +298,22 @@ class ManifestSecrets:
         if found is None:
             raise SailplanError(f"Secret/{namespace}/{name}: not found in --secrets")
         return found
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstFound:
+    """Secrets from several sources (``--secrets`` files, then the cluster): the first has it."""
+
+    sources: tuple[SecretSource, ...]
+
+    def get(self, namespace: str, name: str) -> Mapping[str, bytes]:
+        """The first source's Secret; the last source's error when none has it."""
+        for source in self.sources[:-1]:
+            try:
+                return source.get(namespace, name)
+            except SailplanError:
+                continue
+        return self.sources[-1].get(namespace, name)
 
 
 def manifest_secrets(documents: Sequence[Document]) -> ManifestSecrets:

@@ -29,7 +29,7 @@ from engine.apply.applier import ApplyOptions, OnEvent
 from engine.apply.client import ClusterClient
 from engine.apply.plan import release_specs
 from engine.definitions import Registry
-from engine.environments import build_every_environment
+from engine.environments import Unit, build_every_environment
 from engine.errors import GitError, SailplanError, SourceLocation
 from engine.gitops import imageupdate
 from engine.gitops.git import Git, GitAuth, Ref, safe_url
@@ -38,6 +38,7 @@ from engine.workspace import read_units
 
 APPLIED, APPLY_FAILED = "applied", "apply-failed"
 RENDER_FAILED, UNREACHABLE, REFUSED = "render-failed", "unreachable", "refused"
+SUSPENDED = "suspended"
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -55,6 +56,13 @@ class Source:
     prune: bool
     automation: imageupdate.Automation | None
     location: SourceLocation
+    #: Flux's Kustomization fields: where unnamespaced objects (and Applications) land,
+    #: the limit for fetch + apply + wait (0: the CLI's), skip the source, recreate objects
+    #: whose immutable fields changed.
+    target_namespace: str = ""
+    timeout: float = 0.0
+    suspend: bool = False
+    force: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,9 +126,32 @@ def sources(documents: Sequence[Document]) -> list[Source]:
                     prune=bool(props.get("prune", True)),
                     automation=automations.get((app.namespace or "default", component.name)),
                     location=where,
+                    target_namespace=str(props.get("targetNamespace") or ""),
+                    timeout=_duration_at(props, "timeout", doc, component.path),
+                    suspend=_flag_at(props, "suspend", doc, component.path),
+                    force=_flag_at(props, "force", doc, component.path),
                 )
             )
     return found
+
+
+def _duration_at(props: Mapping[str, Any], key: str, doc: Document, path: Any) -> float:
+    value = props.get(key)
+    if value in (None, ""):
+        return 0.0
+    try:
+        return parse_duration(str(value))
+    except SailplanError as exc:
+        where = doc.source.locate((*path, "properties", key))
+        raise SailplanError(f"{key}: {exc}", location=where) from None
+
+
+def _flag_at(props: Mapping[str, Any], key: str, doc: Document, path: Any) -> bool:
+    value = props.get(key, False)
+    if not isinstance(value, bool):
+        where = doc.source.locate((*path, "properties", key))
+        raise SailplanError(f"{key} must be true or false, not {value!r}", location=where)
+    return value
 
 
 class ClusterSecrets:
@@ -194,6 +225,21 @@ def sync_pass(
 ) -> PassResult:
     """Fetch, build, apply and prune one source once; the result is also recorded."""
     before = read_status(client, source)
+    if source.suspend:
+        status = dataclasses.replace(
+            before,
+            time=_now(),
+            result=SUSPENDED,
+            message="skipped (suspend: true); the cluster is left as it is",
+        )
+        _write_status(client, source, status)
+        return PassResult(source, status)
+    options = dataclasses.replace(
+        options,
+        timeout=source.timeout or options.timeout,
+        force=options.force or source.force,
+        prune=options.prune and source.prune,
+    )
     secrets = ClusterSecrets(client)
     auth = (
         GitAuth.from_secret(secrets.get(source.namespace, source.secret_ref))
@@ -206,7 +252,10 @@ def sync_pass(
             image_outcome = image_update(source.automation, auth)
         except SailplanError as exc:
             image_error = str(exc)
-    with tempfile.TemporaryDirectory(prefix="sailplan-sync-") as tmp, Git(source.url, auth) as git:
+    with (
+        tempfile.TemporaryDirectory(prefix="sailplan-sync-") as tmp,
+        Git(source.url, auth, timeout=source.timeout or 120.0) as git,
+    ):
         repo = Path(tmp) / "repo"
         try:
             sha = git.clone(source.ref, repo)
@@ -248,7 +297,12 @@ def sync_pass(
         # the releases record what was applied; the next pass converges from there
         applied = tuple(sorted({*before.apps, *apps_now}))
         status = Status(
-            sha, _now(), APPLY_FAILED, f"{revision}: {exc}", before.last_applied, applied
+            sha,
+            _now(),
+            APPLY_FAILED,
+            f"{revision}: " + str(exc).replace(f"{repo}/", ""),
+            before.last_applied,
+            applied,
         )
         _write_status(client, source, status)
         return PassResult(source, status, tuple(outcomes), (), image_outcome, image_error)
@@ -268,8 +322,25 @@ def _build(
     if not root.is_relative_to(repo.resolve()) or not root.is_dir():
         raise SailplanError(f"path {source.path!r} is not a folder of {safe_url(source.url)}")
     units = read_units([str(root)])
+    if source.target_namespace:
+        units = [_in_namespace(unit, source.target_namespace) for unit in units]
     previews = build_every_environment(units, registry, kube_version=kube_version)
     return release_specs(units, previews)
+
+
+def _in_namespace(unit: Unit, namespace: str) -> Unit:
+    """Flux's ``targetNamespace``: Applications, and objects without a namespace, land in it.
+
+    Cluster-scoped objects lose the namespace again when applied (``applier.scoped``).
+    """
+    docs = []
+    for doc in unit.documents:
+        data = doc.data
+        meta = data.get("metadata") if isinstance(data, dict) else None
+        if isinstance(meta, dict) and (is_application(data) or not meta.get("namespace")):
+            data = {**data, "metadata": {**meta, "namespace": namespace}}
+        docs.append(Document(data, doc.source))
+    return Unit(tuple(docs), unit.env_files)
 
 
 def describe(result: PassResult) -> list[str]:

@@ -9,6 +9,7 @@ small Python server). A missing tool skips locally and fails under CI.
 from __future__ import annotations
 
 import base64
+import getpass
 import gzip
 import hashlib
 import io
@@ -30,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.gitops.realparts import require
+from tests.gitops.realparts import missing, require
 
 USER, PASSWORD = "alice", "s3cret"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gitops-demo"
@@ -411,3 +412,71 @@ def http_remote(remote: Remote) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}/{remote.bare.name}"
     finally:
         server.shutdown()
+
+
+@dataclass
+class SshRemote:
+    """The bare repository behind a real ``sshd`` on 127.0.0.1, and the Secret's keys."""
+
+    url: str
+    identity: bytes
+    known_hosts: bytes
+    log: Path
+
+
+@pytest.fixture
+def ssh_remote(remote: Remote, tmp_path: Path) -> Iterator[SshRemote]:
+    """``/usr/sbin/sshd -D`` as a plain process on a free port, one authorized key.
+
+    The account is the one running the tests (root in CI); ``known_hosts`` holds the
+    generated host key for ``[127.0.0.1]:PORT``, as the Secret's ``known_hosts`` key would.
+    """
+    sshd = "/usr/sbin/sshd"
+    if not os.access(sshd, os.X_OK):
+        missing("sshd not found (apt-get install -y openssh-server)")
+    keygen = require("ssh-keygen", "apt-get install -y openssh-client")
+    work = tmp_path / "sshd"
+    work.mkdir(mode=0o700)
+    for name in ("host", "client"):
+        subprocess.run(
+            [keygen, "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(work / name)],
+            check=True,
+            capture_output=True,
+        )
+    (work / "authorized_keys").write_bytes((work / "client.pub").read_bytes())
+    os.chmod(work / "authorized_keys", 0o600)
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
+    port = free_port()
+    (work / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work / 'host'}\n"
+        f"AuthorizedKeysFile {work / 'authorized_keys'}\nPidFile none\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+        "PermitRootLogin prohibit-password\nStrictModes no\nLogLevel VERBOSE\n"
+    )
+    log = work / "sshd.log"
+    proc = subprocess.Popen(
+        [sshd, "-D", "-e", "-f", str(work / "sshd_config")],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(200):
+            if proc.poll() is not None:
+                pytest.fail(f"sshd exited: {log.read_text()[-500:]}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        host_key = (work / "host.pub").read_text().split()
+        known = f"[127.0.0.1]:{port} {host_key[0]} {host_key[1]}\n".encode()
+        user = getpass.getuser()
+        yield SshRemote(
+            f"ssh://{user}@127.0.0.1:{port}{remote.bare}",
+            (work / "client").read_bytes(),
+            known,
+            log,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
