@@ -60,9 +60,13 @@ class ClusterSteps:
 
     def executors(self) -> dict[str, StepExecutor]:
         applying: dict[str, StepExecutor] = dict.fromkeys(_APPLYING, self.apply_components)
+        from engine.apply.objectsteps import ObjectSteps
+
         return {
+            **ObjectSteps(self.client, self.app).executors(),
             **applying,
             "deploy": self.deploy,
+            "deploy2runtime": self.deploy2runtime,
             "deploy2env": self.deploy,
             "depends-on-app": self.depends_on_app,
             "apply-object": self.apply_object,
@@ -120,6 +124,20 @@ class ClusterSteps:
         spec = self._spec_of(call.step.name)
         self.components.update(c.name for c in self.app.components)
         return self._apply(spec, prune=True)
+
+    def deploy2runtime(self, call: StepCall) -> StepResult:
+        """KubeVela deploys every component to each runtime cluster; only the local
+        cluster is reachable here, so naming another is an error."""
+        named = [str(c) for c in call.properties.get("clusters") or ()]
+        remote = [c for c in named if c != "local"]
+        if remote:
+            return StepResult.failed(
+                f"clusters {', '.join(remote)}: sailplan's workflow runner reaches only the "
+                "cluster it is connected to (other clusters are not supported yet); "
+                "use clusters: [local] or drop clusters"
+            )
+        self.components.update(c.name for c in self.app.components)
+        return self._apply(self.home, prune=True)
 
     def apply_components(self, call: StepCall) -> StepResult:
         self.partial = True
