@@ -22,9 +22,11 @@ from engine.apply.objectsteps import (
     topology_check,
 )
 from engine.definitions import Registry
+from engine.errors import SailplanError
 from engine.model import load_documents, parse_application
 from engine.workflow import StepCall
 from engine.workflow.state import StepState
+from tests.conftest import build_text
 from tests.workflow.conftest import workflow_plan
 
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC).timestamp()
@@ -196,3 +198,55 @@ def test_topology_check_allows_only_the_local_cluster() -> None:
     assert topology_check(app, "nowhere") == (
         "no topology policy named 'nowhere' (topology policies: here, there)"
     )
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("{name: s, type: apply-deployment, properties: {replicas: 2}}", "'image'"),
+        (
+            "{name: s, type: apply-deployment, properties: {image: x, replicas: '2'}}",
+            "properties.replicas: '2' is not of type 'integer'",
+        ),
+        (
+            "{name: s, type: apply-deployment, properties: {image: x, cmd: sleep 1}}",
+            "properties.cmd: 'sleep 1' is not of type 'array'",
+        ),
+        (
+            "{name: s, type: export-data, properties: {kind: ConfigMaps, data: {}}}",
+            "properties.kind: 'ConfigMaps' is not one of ['ConfigMap', 'Secret']",
+        ),
+        ("{name: s, type: export-data, properties: {name: x}}", "'data'"),
+        ("{name: s, type: export-service, properties: {ip: 1.2.3.4, port: 80}}", "'targetPort'"),
+        ("{name: s, type: create-config, properties: {name: x}}", "'config'"),
+        (
+            "{name: s, type: create-config, properties: {name: x, config: url}}",
+            "properties.config: 'url' is not of type 'object'",
+        ),
+        ("{name: s, type: read-config, properties: {namespace: x}}", "'name'"),
+        ("{name: s, type: delete-config, properties: {}}", "'name'"),
+        ("{name: s, type: list-config, properties: {namespace: x}}", "'template'"),
+        (
+            "{name: s, type: clean-jobs, properties: {labelselector: {tier: 1}}}",
+            "properties.labelselector.tier: 1 is not of type 'string'",
+        ),
+        (
+            "{name: s, type: collect-service-endpoints, properties: {protocal: ftp}}",
+            "properties.protocal: 'ftp' is not one of ['http', 'https']",
+        ),
+        (
+            "{name: s, type: deploy2runtime, properties: {clusters: local}}",
+            "properties.clusters: 'local' is not of type 'array'",
+        ),
+        (
+            "{name: s, type: restart-workflow, properties: {at: tomorrow}}",
+            "properties.at: 'tomorrow' does not match",
+        ),
+    ],
+)
+def test_step_parameter_errors(step: str, message: str, registry: Registry) -> None:
+    text = APP.replace("  policies:", f"  workflow:\n    steps:\n      - {step}\n  policies:")
+    with pytest.raises(SailplanError) as info:
+        build_text(text, registry)
+    assert "app.yaml:" in str(info.value)
+    assert message in str(info.value)
