@@ -453,6 +453,9 @@ def topology_check(app: Application, name: str | None) -> str | None:
         return f"no topology policy named {name!r} (topology policies: {known or 'none'})"
     props = found[0].properties
     clusters = props.get("clusters")
+    selector = props.get("clusterLabelSelector") or props.get("clusterSelector")
+    if clusters is None and not selector:
+        return None  # KubeVela: no clusters and no selector is the local cluster
     if clusters is not None and set(map(str, clusters)) <= {"local"}:
         return None
     return _remote(f"topology {name!r}")

@@ -185,6 +185,8 @@ spec:
   policies:
     - {name: here, type: topology, properties: {clusters: [local]}}
     - {name: there, type: topology, properties: {clusters: [eu-1]}}
+    - {name: plain, type: topology, properties: {}}
+    - {name: picked, type: topology, properties: {clusterLabelSelector: {region: eu}}}
 """
 
 
@@ -192,11 +194,14 @@ def test_topology_check_allows_only_the_local_cluster() -> None:
     app = parse_application(load_documents(APP, "app.yaml")[0])
     assert topology_check(app, None) is None
     assert topology_check(app, "here") is None
+    assert topology_check(app, "plain") is None
+    picked = topology_check(app, "picked")
+    assert picked is not None and "topology 'picked'" in picked
     there = topology_check(app, "there")
     assert there is not None and "topology 'there'" in there
     assert "other clusters are not supported yet" in there
     assert topology_check(app, "nowhere") == (
-        "no topology policy named 'nowhere' (topology policies: here, there)"
+        "no topology policy named 'nowhere' (topology policies: here, picked, plain, there)"
     )
 
 
