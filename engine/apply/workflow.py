@@ -4,8 +4,9 @@
 ``deploy`` applies its environment; ``apply-component``, ``apply-remaining``,
 ``apply-application`` and ``apply-object`` apply what the steps so far named (a release
 per step, nothing pruned until ``finish``); ``read-object`` reads an object into ``output.value``;
-``export2config`` and ``export2secret`` write a ConfigMap or Secret; notifications read
-Secret values through ``secret``. When the workflow succeeds, ``finish`` applies
+``export2config`` and ``export2secret`` write a ConfigMap or Secret; ``deploy2runtime``
+deploys to this cluster; notifications read Secret values through ``secret``. The other
+object steps (configs, exports, endpoints, jobs) are ``engine.apply.objectsteps``. When the workflow succeeds, ``finish`` applies
 everything it delivered once more with prune, so objects a previous run had and this
 one lacks go. The state is kept with the release (``save``/``load``), together with the
 Application document, so ``resume``, ``terminate`` and ``restart`` work from any
