@@ -6,11 +6,11 @@
 per step, nothing pruned until ``finish``); ``read-object`` reads an object into ``output.value``;
 ``export2config`` and ``export2secret`` write a ConfigMap or Secret; ``deploy2runtime``
 deploys to this cluster; notifications read Secret values through ``secret``. The other
-object steps (configs, exports, endpoints, jobs) are ``engine.apply.objectsteps``. When the workflow succeeds, ``finish`` applies
-everything it delivered once more with prune, so objects a previous run had and this
-one lacks go. The state is kept with the release (``save``/``load``), together with the
-Application document, so ``resume``, ``terminate`` and ``restart`` work from any
-machine.
+object steps (configs, exports, endpoints, jobs) are ``engine.apply.objectsteps``.
+When the workflow succeeds, ``finish`` applies everything it delivered once more with
+prune, so objects a previous run had and this one lacks go. The state is kept with the
+release (``save``/``load``), together with the Application document, so ``resume``,
+``terminate`` and ``restart`` work from any machine.
 """
 
 from __future__ import annotations
