@@ -172,7 +172,7 @@ def _restore_progress(steps: Any, the_plan: Any, state: WorkflowState) -> None:
         if done is None or done.phase != "succeeded":
             continue
         kind = planned.type
-        if kind == "deploy":
+        if kind in ("deploy", "deploy2runtime"):
             steps.components.update(c.name for c in steps.app.components)
         elif kind == "apply-component":
             steps.partial = True
@@ -266,6 +266,11 @@ def _continue(
     env, record = _load(client, app, namespace)
     state = WorkflowState.from_dict(record["state"])
     now = time.time()
+    if change == "resume" and state.done:
+        from engine.apply.objectsteps import restart_due
+
+        if restart_due(record["state"], now):
+            change = "restart"  # a restart-workflow step's time has come
     if change == "resume":
         state = resume(state, now=now, step=step)
     elif change == "terminate":

@@ -4,12 +4,13 @@
 ``deploy`` applies its environment; ``apply-component``, ``apply-remaining``,
 ``apply-application`` and ``apply-object`` apply what the steps so far named (a release
 per step, nothing pruned until ``finish``); ``read-object`` reads an object into ``output.value``;
-``export2config`` and ``export2secret`` write a ConfigMap or Secret; notifications read
-Secret values through ``secret``. When the workflow succeeds, ``finish`` applies
-everything it delivered once more with prune, so objects a previous run had and this
-one lacks go. The state is kept with the release (``save``/``load``), together with the
-Application document, so ``resume``, ``terminate`` and ``restart`` work from any
-machine.
+``export2config`` and ``export2secret`` write a ConfigMap or Secret; ``deploy2runtime``
+deploys to this cluster; notifications read Secret values through ``secret``. The other
+object steps (configs, exports, endpoints, jobs) are ``engine.apply.objectsteps``.
+When the workflow succeeds, ``finish`` applies everything it delivered once more with
+prune, so objects a previous run had and this one lacks go. The state is kept with the
+release (``save``/``load``), together with the Application document, so ``resume``,
+``terminate`` and ``restart`` work from any machine.
 """
 
 from __future__ import annotations
@@ -60,9 +61,13 @@ class ClusterSteps:
 
     def executors(self) -> dict[str, StepExecutor]:
         applying: dict[str, StepExecutor] = dict.fromkeys(_APPLYING, self.apply_components)
+        from engine.apply.objectsteps import ObjectSteps
+
         return {
+            **ObjectSteps(self.client, self.app).executors(),
             **applying,
             "deploy": self.deploy,
+            "deploy2runtime": self.deploy2runtime,
             "deploy2env": self.deploy,
             "depends-on-app": self.depends_on_app,
             "apply-object": self.apply_object,
@@ -120,6 +125,20 @@ class ClusterSteps:
         spec = self._spec_of(call.step.name)
         self.components.update(c.name for c in self.app.components)
         return self._apply(spec, prune=True)
+
+    def deploy2runtime(self, call: StepCall) -> StepResult:
+        """KubeVela deploys every component to each runtime cluster; only the local
+        cluster is reachable here, so naming another is an error."""
+        named = [str(c) for c in call.properties.get("clusters") or ()]
+        remote = [c for c in named if c != "local"]
+        if remote:
+            return StepResult.failed(
+                f"clusters {', '.join(remote)}: sailplan's workflow runner reaches only the "
+                "cluster it is connected to (other clusters are not supported yet); "
+                "use clusters: [local] or drop clusters"
+            )
+        self.components.update(c.name for c in self.app.components)
+        return self._apply(self.home, prune=True)
 
     def apply_components(self, call: StepCall) -> StepResult:
         self.partial = True
