@@ -11,9 +11,8 @@ registry through ``memo``; compiled code may also be kept in a ``CodeCache`` han
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, TypeVar
 
 from engine import data
@@ -89,9 +88,17 @@ class Registry:
         return out
 
     def is_builtin(self, definition: Definition) -> bool:
-        """Whether ``definition`` is the built-in one (also when a folder names it again)."""
-        folder = self._builtin.index().get((definition.kind, definition.name))
-        return folder is not None and _same(folder, definition.folder)
+        """Whether ``definition`` is the built-in one, also when a folder names it again.
+
+        ``def validate definitions/`` loads the built-in folders as user definitions: a
+        definition with the built-in's template behaves as the built-in.
+        """
+        key = (definition.kind, definition.name)
+        if self._where.get(key) is self._builtin:
+            return True
+        if key not in self._builtin.index():
+            return False
+        return self._builtin.read(*key).template == definition.template
 
     def memo(self, tag: str, definition: Definition, make: Callable[[Definition], T]) -> T:
         """``make(definition)``, computed once per registry and tag."""
@@ -110,8 +117,3 @@ def _source(source: DefinitionSource | Path, *, builtin: bool = False) -> Defini
 def kinds() -> Iterable[Kind]:
     """The definition kinds a registry holds."""
     return _KINDS
-
-
-def _same(a: PurePath, b: PurePath) -> bool:
-    """Whether two folder paths name the same folder, relative or absolute (no file access)."""
-    return os.path.abspath(a) == os.path.abspath(b)
