@@ -101,7 +101,7 @@ def test_two_apps_share_a_configmap_and_the_last_one_deletes_it(
     assert labels_of(live)["app.oam.dev/namespace"] == ns
 
     # Now the owner, the second app's apply writes its own data.
-    owned = sailplan(cluster, "apply", str(second), "--force")
+    owned = sailplan(cluster, "apply", str(second))
     assert actions(owned.output) == {subject: "configured"}
     live = get(cluster, "configmap", "common", "-n", ns)
     assert live is not None and live["data"] == {"who": "second", "b": "2"}
