@@ -417,6 +417,8 @@ def _join(d: Desired, current: Mapping[str, Any] | None, owner: Owner) -> _Plan:
         "metadata": {
             **{k: v for k, v in meta.items() if k in ("name", "namespace")},
             "annotations": {SHARED_BY: add_sharer(value, owner.key)},
+            # Two sharers joining at once: the second gets a conflict, not a lost entry.
+            "resourceVersion": ((current or {}).get("metadata") or {}).get("resourceVersion"),
         },
     }
     return _Plan(d, SHARE, patch, f"joined {SHARED_BY}; owned by {holder}")

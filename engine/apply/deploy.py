@@ -409,6 +409,8 @@ def _leave_shared(client: ClusterClient, live: Mapping[str, Any], owner: Owner) 
     meta: dict[str, Any] = {
         "name": live["metadata"]["name"],
         "annotations": {SHARED_BY: rest},
+        # A sharer joining meanwhile makes this a conflict, not a lost entry.
+        "resourceVersion": live["metadata"].get("resourceVersion"),
     }
     if live["metadata"].get("namespace"):
         meta["namespace"] = live["metadata"]["namespace"]

@@ -291,3 +291,45 @@ spec:
     gone = sailplan(cluster, "rollback", "hist", "-n", ns, "--to-revision", "2", check=False)
     assert gone.exit_code == 1
     assert "has no revision 2; it has 5, 6, 7" in gone.output
+
+
+def test_a_sharer_joining_a_changed_object_gets_a_conflict_not_a_lost_entry(
+    cluster: Cluster, namespace: str, write: Write
+) -> None:
+    from engine.apply.applier import ApplyOptions, Desired, Owner, _execute, _join
+    from engine.apply.client import connect
+    from engine.apply.errors import ClusterError
+    from engine.apply.policies import ObjectPolicy
+    from engine.model import ResourceId
+
+    ns = namespace
+    sailplan(cluster, "apply", str(write("first.yaml", sharing_app(ns, "first", "{who: a}"))))
+    client = connect(str(cluster.kubeconfig), cluster.context)
+    try:
+        seen = client.get(ResourceId("v1", "ConfigMap", ns, "common"))
+        # Another sharer joins between our read and our write.
+        cluster.kubectl(
+            "annotate", "configmap", "common", "-n", ns, "--overwrite",
+            f"{SHARED_BY}={ns}/first,{ns}/other",
+        )  # fmt: skip
+        desired = Desired(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "common", "namespace": ns},
+            },
+            policy=ObjectPolicy(shared=True),
+        )
+        plan = _join(desired, seen, Owner("second", ns))
+        with pytest.raises(ClusterError) as caught:
+            _execute(client, plan, ApplyOptions(), time.monotonic() + 30)
+        assert caught.value.status == 409
+    finally:
+        client.close()
+    assert shared_by(get(cluster, "configmap", "common", "-n", ns)) == f"{ns}/first,{ns}/other"
+    # Applying again reads the new list and appends to it.
+    sailplan(cluster, "apply", str(write("second.yaml", sharing_app(ns, "second", "{who: b}"))))
+    assert (
+        shared_by(get(cluster, "configmap", "common", "-n", ns))
+        == f"{ns}/first,{ns}/other,{ns}/second"
+    )
