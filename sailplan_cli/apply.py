@@ -318,6 +318,13 @@ def _interrupted(printer: Printer) -> None:
     help="Take over fields other managers own, and recreate objects whose immutable fields change.",
 )
 @click.option("--take-over", is_flag=True, help="Adopt existing objects no application owns.")
+@click.option(
+    "--history-max",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Releases kept per application and environment (0: no limit), as Helm's.",
+)
 @output_option
 @common.kube
 def apply_command(
@@ -336,6 +343,7 @@ def apply_command(
     prune_kinds: tuple[str, ...],
     force: bool,
     take_over: bool,
+    history_max: int,
     output: str,
     kube_version: tuple[int, int],
 ) -> None:
@@ -360,6 +368,7 @@ def apply_command(
         force=force,
         take_over=take_over,
         prune_kinds=frozenset(prune_kinds),
+        history_max=history_max,
     )
     clients = _clients(kubeconfig, context)
     printer = Printer(output)

@@ -34,13 +34,13 @@ from engine.apply.errors import (
 )
 from engine.apply.health import Health
 from engine.apply.policies import ObjectPolicy
+from engine.apply.sharing import SHARED_BY, add_sharer, shared_by, sharers
 from engine.apply.waiting import wait_gone, wait_healthy
 from engine.errors import SourceLocation
 from engine.model import ResourceId
 
 NAME_LABEL = "app.oam.dev/name"
 NAMESPACE_LABEL = "app.oam.dev/namespace"
-SHARED_BY = "app.oam.dev/shared-by"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +85,8 @@ class ApplyOptions:
     prune_kinds: frozenset[str] = frozenset()
     concurrency: int = 8
     interval: float = 1.0
+    #: Releases kept per application and environment (Helm's --history-max; 0: all).
+    history_max: int = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,9 +225,17 @@ def check_ownership(
         labels = (current.get("metadata") or {}).get("labels") or {}
         other = labels.get(NAME_LABEL)
         where = SourceLocation(d.location) if d.location else None
-        if other and d.policy.shared and _shares(current):
-            shared.append(d.id)
-            continue
+        if other and d.policy.shared:
+            if shared_by(current):
+                shared.append(d.id)
+                continue
+            raise OwnershipError(
+                f"is managed by application {labels.get(NAMESPACE_LABEL, '')}/{other}, "
+                f"which does not share it (no {SHARED_BY} annotation); its shared-resource "
+                "policy must select it first",
+                subject=d.subject,
+                location=where,
+            )
         if take_over or d.policy.take_over:
             continue
         if other:
@@ -244,8 +254,8 @@ def check_ownership(
     return shared
 
 
-def _shares(obj: Mapping[str, Any]) -> bool:
-    return SHARED_BY in ((obj.get("metadata") or {}).get("annotations") or {})
+#: A plan action: join the shared-by list of an object another application owns.
+SHARE = "share"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -294,7 +304,7 @@ def apply_set(
             plans = list(
                 pool.map(
                     lambda d, seen=live: _plan(
-                        client, d, seen.get(d.id.key()), previous, options, shared
+                        client, d, seen.get(d.id.key()), previous, options, shared, owner
                     ),
                     items,
                 )
@@ -343,11 +353,12 @@ def _plan(
     previous: Mapping[tuple[str, str, str, str], Mapping[str, Any]],
     options: ApplyOptions,
     shared: set[ResourceId],
+    owner: Owner,
 ) -> _Plan:
     """What to do with one object: the dry-run and the drift test."""
     policy = d.policy
     if d.id in shared:
-        return _Plan(d, ch.SKIPPED, message="shared; another application owns it")
+        return _join(d, current, owner)
     if policy.read_only:
         if current is None:
             raise ClusterError(
@@ -364,6 +375,8 @@ def _plan(
     if current is not None and policy.apply_once_paths:
         body = _keep_paths(body, current, policy.apply_once_paths)
     same = current is not None and last is not None and dict(last) == dict(body)
+    if policy.shared:
+        body = _annotated(body, SHARED_BY, add_sharer(shared_by(current), owner.key))
     if same and ch.covers(current, body):
         return _Plan(d, ch.UNCHANGED, body)
     try:
@@ -390,6 +403,34 @@ def _plan(
     return _Plan(d, ch.UNCHANGED, body)
 
 
+def _join(d: Desired, current: Mapping[str, Any] | None, owner: Owner) -> _Plan:
+    """A sharer that does not own the object only adds itself to shared-by (KubeVela)."""
+    value = shared_by(current)
+    labels = ((current or {}).get("metadata") or {}).get("labels") or {}
+    holder = f"{labels.get(NAMESPACE_LABEL, '')}/{labels.get(NAME_LABEL, '')}"
+    if owner.key in sharers(value):
+        return _Plan(d, ch.SKIPPED, message=f"shared; owned by {holder}")
+    meta = d.object.get("metadata") or {}
+    patch = {
+        "apiVersion": d.object.get("apiVersion"),
+        "kind": d.object.get("kind"),
+        "metadata": {
+            **{k: v for k, v in meta.items() if k in ("name", "namespace")},
+            "annotations": {SHARED_BY: add_sharer(value, owner.key)},
+            # Two sharers joining at once: the second gets a conflict, not a lost entry.
+            "resourceVersion": ((current or {}).get("metadata") or {}).get("resourceVersion"),
+        },
+    }
+    return _Plan(d, SHARE, patch, f"joined {SHARED_BY}; owned by {holder}")
+
+
+def _annotated(body: Mapping[str, Any], key: str, value: str) -> dict[str, Any]:
+    out = copy.deepcopy(dict(body))
+    meta = out.setdefault("metadata", {})
+    meta["annotations"] = {**(meta.get("annotations") or {}), key: value}
+    return out
+
+
 def _forced(d: Desired, current: Mapping[str, Any] | None, options: ApplyOptions) -> bool:
     """Force field ownership: asked for, or adopting an object (take-over takes its fields)."""
     return options.force or (current is not None and (options.take_over or d.policy.take_over))
@@ -399,9 +440,13 @@ def _execute(
     client: ClusterClient, plan: _Plan, options: ApplyOptions, deadline: float
 ) -> ch.Change:
     d = plan.desired
+    action = ch.CONFIGURED if plan.action == SHARE else plan.action
     if plan.action in (ch.UNCHANGED, ch.SKIPPED) or options.dry_run or plan.body is None:
-        return ch.Change(d.subject, plan.action, plan.message)
+        return ch.Change(d.subject, action, plan.message)
     try:
+        if plan.action == SHARE:
+            client.patch(plan.body)
+            return ch.Change(d.subject, action, plan.message)
         if plan.action == ch.RECREATED:
             client.delete(d.id, propagation="Foreground")
             wait_gone(client, [d.id], deadline)

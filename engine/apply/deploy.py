@@ -37,6 +37,7 @@ from engine.apply.client import ClusterClient
 from engine.apply.errors import ClusterError, NotFoundError
 from engine.apply.policies import ObjectPolicy
 from engine.apply.releases import Entry, Release
+from engine.apply.sharing import SHARED_BY, first_sharer, remove_sharer, shared_by, sharers
 from engine.apply.waiting import wait_gone, with_rule
 from engine.model import ResourceId
 
@@ -181,7 +182,15 @@ def apply_release(
         done.extend(result.changes)
         kept: list[Entry] = []
         if options.prune:
-            pruned, kept = prune(client, old_entries, owner, options, deadline, emit)
+            pruned, kept = prune(
+                client,
+                old_entries,
+                owner,
+                options,
+                deadline,
+                emit,
+                depends_on=_all_depends_on(found, spec.depends_on),
+            )
             done.extend(pruned)
         else:
             kept = list(old_entries)
@@ -208,7 +217,26 @@ def apply_release(
                 client, dataclasses.replace(older, status=releases.SUPERSEDED), new=False
             )
     emit(Event("release", f"{spec.app} revision {revision}", releases.DEPLOYED))
+    if options.history_max > 0:
+        earlier = [
+            dataclasses.replace(r, status=releases.SUPERSEDED)
+            if r.status == releases.DEPLOYED
+            else r
+            for r in found
+        ]
+        releases.trim(client, [*earlier, final], options.history_max)
     return Outcome(spec, tuple(done), final, new_revision=True)
+
+
+def _all_depends_on(
+    found: Sequence[Release], current: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """dependsOn of every component the releases (and the new spec) name, newest first."""
+    out: dict[str, tuple[str, ...]] = {}
+    for release in found:
+        out.update({k: tuple(v) for k, v in release.depends_on.items()})
+    out.update({k: tuple(v) for k, v in (current or {}).items()})
+    return out
 
 
 def _key(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
@@ -263,6 +291,29 @@ def _candidate_order(entries: Sequence[Entry]) -> list[Entry]:
     return [entries[i] for i in order.delete_order(objs)]
 
 
+def _delete_groups(
+    entries: Sequence[Entry], depends_on: Mapping[str, Sequence[str]]
+) -> list[list[Entry]]:
+    """The entries in the order to delete, in groups deleted one after the other.
+
+    One group, unless a garbage-collect policy says ``order: dependency``: then one
+    group per component, every component after all the components that depend on it.
+    """
+    ordered = _candidate_order(entries)
+    if not any(ObjectPolicy.from_json(e.policy).gc_order == "dependency" for e in entries):
+        return [ordered] if ordered else []
+    remaining = {e.component for e in ordered}
+    needs = {c: set(depends_on.get(c, ())) for c in remaining}
+    groups: list[list[Entry]] = []
+    while remaining:
+        # A component is next once no remaining component depends on it.
+        ready = {c for c in remaining if not any(c in needs[o] for o in remaining if o != c)}
+        ready = ready or set(remaining)  # a cycle: the rest together
+        groups.append([e for e in ordered if e.component in ready])
+        remaining -= ready
+    return groups
+
+
 def _guard(
     client: ClusterClient, entry: Entry, owner: Owner, options: ApplyOptions, deleting: bool
 ) -> tuple[str, str, dict[str, Any] | None]:
@@ -272,13 +323,19 @@ def _guard(
         return ch.SKIPPED, f"{entry.kind} is never pruned unless --prune-kinds {entry.kind}", None
     if policy.read_only:
         return ch.SKIPPED, "read-only", None
-    if policy.gc_strategy == "never" or (policy.keep_legacy and not deleting):
+    if policy.gc_strategy == "never":
         return ch.SKIPPED, "garbage-collect policy keeps it", None
+    if policy.keep_legacy and not deleting:
+        return "keep", "garbage-collect keepLegacyResource: deleted with the application", None
     if policy.gc_strategy == "onAppDelete" and not deleting:
         return "keep", "garbage-collect: deleted with the application", None
     live = client.get(entry.id)
     if live is None:
         return "gone", "", None
+    value = shared_by(live) if policy.shared else ""
+    if owner.key in sharers(value) and remove_sharer(value, owner.key):
+        rest = remove_sharer(value, owner.key)
+        return SHARE_LEFT, f"still shared by {rest}; owned by {first_sharer(rest)}", live
     if not owner.owns(live):
         return ch.SKIPPED, "its labels no longer name this application", None
     if policy.orphan:
@@ -295,35 +352,72 @@ def prune(
     emit: OnEvent,
     *,
     deleting: bool = False,
+    depends_on: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[list[ch.Change], list[Entry]]:
-    """Delete what left the application; returns the changes and the entries to keep."""
+    """Delete what left the application; returns the changes and the entries to keep.
+
+    ``depends_on`` (component → components it needs) orders the deletes when a
+    garbage-collect policy says ``order: dependency``.
+    """
     changes: list[ch.Change] = []
     kept: list[Entry] = []
     gone: list[ResourceId] = []
-    for entry in _candidate_order(entries):
-        about = str(entry.id)
-        action, reason, live = _guard(client, entry, owner, options, deleting)
-        if action == "keep":
-            kept.append(entry)
-            continue
-        if action == "gone":
-            continue
-        if action == ch.ORPHANED and live is not None:
-            _orphan(client, live)
-        elif action == "delete":
-            try:
-                client.delete(entry.id)
-                gone.append(entry.id)
-                action = ch.DELETED if deleting else ch.PRUNED
-            except ClusterError as exc:
-                kept.append(dataclasses.replace(entry, stale=True))
-                action, reason = ch.FAILED, f"delete failed, kept in the inventory: {exc.message}"
-        change = ch.Change(about, action, reason)
-        changes.append(change)
-        emit(Event("change", change.subject, change.action, change.message))
+    groups = _delete_groups(entries, depends_on or {})
+    for number, group in enumerate(groups):
+        group_gone: list[ResourceId] = []
+        for entry in group:
+            about = str(entry.id)
+            action, reason, live = _guard(client, entry, owner, options, deleting)
+            if action == "keep":
+                kept.append(entry)
+                continue
+            if action == "gone":
+                continue
+            if action == SHARE_LEFT and live is not None:
+                _leave_shared(client, live, owner)
+                action = ch.SKIPPED
+            elif action == ch.ORPHANED and live is not None:
+                _orphan(client, live)
+            elif action == "delete":
+                try:
+                    client.delete(entry.id)
+                    group_gone.append(entry.id)
+                    action = ch.DELETED if deleting else ch.PRUNED
+                except ClusterError as exc:
+                    kept.append(dataclasses.replace(entry, stale=True))
+                    action = ch.FAILED
+                    reason = f"delete failed, kept in the inventory: {exc.message}"
+            change = ch.Change(about, action, reason)
+            changes.append(change)
+            emit(Event("change", change.subject, change.action, change.message))
+        gone.extend(group_gone)
+        if group_gone and number < len(groups) - 1:
+            # order: dependency: what depends on the next group must be gone first.
+            wait_gone(client, group_gone, deadline, interval=min(0.5, options.interval))
     if deleting and options.wait and gone:
         wait_gone(client, gone, deadline)
     return changes, kept
+
+
+#: A guard action: leave the shared-by list of an object other applications still share.
+SHARE_LEFT = "leave-shared"
+
+
+def _leave_shared(client: ClusterClient, live: Mapping[str, Any], owner: Owner) -> None:
+    """Remove this application from shared-by; an owner hands the labels to the next sharer."""
+    rest = remove_sharer(shared_by(live), owner.key)
+    meta: dict[str, Any] = {
+        "name": live["metadata"]["name"],
+        "annotations": {SHARED_BY: rest},
+        # A sharer joining meanwhile makes this a conflict, not a lost entry.
+        "resourceVersion": live["metadata"].get("resourceVersion"),
+    }
+    if live["metadata"].get("namespace"):
+        meta["namespace"] = live["metadata"]["namespace"]
+    if owner.owns(live):
+        namespace, _, name = first_sharer(rest).partition("/")
+        meta["labels"] = {NAME_LABEL: name, NAMESPACE_LABEL: namespace}
+    client.patch({"apiVersion": live["apiVersion"], "kind": live["kind"], "metadata": meta})
 
 
 def _would_prune(
@@ -332,6 +426,8 @@ def _would_prune(
     out = []
     for entry in _candidate_order(entries):
         action, reason, _ = _guard(client, entry, owner, options, False)
+        if action == SHARE_LEFT:
+            action = ch.SKIPPED
         if action == "delete":
             out.append(ch.Change(str(entry.id), ch.PRUNED, "dry run"))
         elif action not in ("keep", "gone"):
@@ -387,7 +483,14 @@ def delete_release(
         latest = mine[-1]
         _best_effort_write(client, dataclasses.replace(latest, status=releases.DELETING))
         done, kept = prune(
-            client, entries, Owner(app, namespace), options, deadline, emit, deleting=True
+            client,
+            entries,
+            Owner(app, namespace),
+            options,
+            deadline,
+            emit,
+            deleting=True,
+            depends_on=_all_depends_on(mine),
         )
         changes.extend(done)
         if any(e.stale for e in kept):

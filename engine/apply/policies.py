@@ -40,6 +40,8 @@ class ObjectPolicy:
     #: garbage-collect propagation: orphan keeps the object and drops our labels.
     orphan: bool = False
     keep_legacy: bool = False
+    #: garbage-collect ``order: dependency``: dependents are deleted (and gone) first.
+    gc_order: str = ""
     shared: bool = False
     #: resource-update: patch (server-side apply) or replace; fields that force a recreate.
     update_op: str = "patch"
@@ -77,6 +79,11 @@ def rules_for(app: Application) -> tuple[Rule, ...]:
             continue
         props = policy.properties
         rules = props.get("rules") or ()
+        if rules and policy.type == "garbage-collect":
+            # order and keepLegacyResource are the application's, whatever the rules select.
+            whole = {k: props[k] for k in ("order", "keepLegacyResource") if k in props}
+            if whole:
+                out.append(Rule(policy.type, {}, whole))
         if not rules:
             if policy.type == "apply-once" and not props.get("enable"):
                 continue
@@ -125,6 +132,7 @@ def policy_of(rules: Sequence[Rule], obj: Mapping[str, Any]) -> ObjectPolicy:
                 gc_strategy=str(props.get("strategy") or policy.gc_strategy),
                 orphan=props.get("propagation") == "orphan" or policy.orphan,
                 keep_legacy=bool(props.get("keepLegacyResource")) or policy.keep_legacy,
+                gc_order=str(props.get("order") or policy.gc_order),
             )
         elif rule.policy == "shared-resource":
             policy = dataclasses.replace(policy, shared=True)

@@ -208,3 +208,19 @@ def write(client: ClusterClient, release: Release, *, new: bool) -> None:
         client.create(body)
     else:
         client.replace(body)
+
+
+def trim(client: ClusterClient, found: Sequence[Release], keep: int) -> list[Release]:
+    """Delete the oldest releases beyond ``keep`` (Helm's MaxHistory), never a deployed one.
+
+    ``found`` is one application's releases in one environment, oldest first; returns
+    those deleted. A release already gone is fine (another apply trimmed it).
+    """
+    if keep <= 0 or len(found) <= keep:
+        return []
+    ordered = sorted(found, key=lambda r: r.revision)
+    excess = len(ordered) - keep
+    doomed = [r for r in ordered if r.status != DEPLOYED][:excess]
+    for release in doomed:
+        client.delete(ResourceId("v1", "Secret", release.namespace, release.secret_name))
+    return doomed

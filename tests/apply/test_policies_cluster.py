@@ -119,3 +119,63 @@ spec:
     live = get(cluster, "configmap", "conf", "-n", namespace)
     # A replace writes the object as rendered: what others added is gone (a patch keeps it).
     assert live is not None and live["data"] == {"v": "two"}
+
+
+def gc_app(ns: str, components: list[str], keep_legacy: bool) -> str:
+    parts = "".join(
+        f"""\
+  - name: {c}
+    type: k8s-objects
+    properties:
+      objects: [{{apiVersion: v1, kind: ConfigMap, metadata: {{name: gc-{c}}}}}]
+"""
+        for c in components
+    )
+    legacy = "keepLegacyResource: true\n      " if keep_legacy else ""
+    return f"""\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {{name: gc, namespace: {ns}}}
+spec:
+  components:
+{parts}  policies:
+  - name: gc
+    type: garbage-collect
+    properties:
+      {legacy}rules:
+      - {{selector: {{componentNames: [never]}}, strategy: never}}
+      - {{selector: {{componentNames: [later]}}, strategy: onAppDelete}}
+"""
+
+
+@pytest.mark.parametrize("keep_legacy", [False, True])
+def test_garbage_collect_strategies_and_keep_legacy(
+    cluster: Cluster, namespace: str, write: Write, keep_legacy: bool
+) -> None:
+    ns = namespace
+    app = write("gc.yaml", gc_app(ns, ["plain", "never", "later", "stay"], keep_legacy))
+    sailplan(cluster, "apply", str(app))
+
+    app.write_text(gc_app(ns, ["stay"], keep_legacy))
+    update = actions(sailplan(cluster, "apply", str(app)).output)
+    # never: kept for good; onAppDelete (and every object under keepLegacyResource):
+    # kept until the application is deleted.
+    assert update[f"ConfigMap/{ns}/gc-never"] == "skipped"
+    assert f"ConfigMap/{ns}/gc-later" not in update
+    if keep_legacy:
+        assert f"ConfigMap/{ns}/gc-plain" not in update
+    else:
+        assert update[f"ConfigMap/{ns}/gc-plain"] == "pruned"
+    for name in ("never", "later", "stay"):
+        assert get(cluster, "configmap", f"gc-{name}", "-n", ns) is not None
+    plain = get(cluster, "configmap", "gc-plain", "-n", ns, check=False)
+    assert (plain is not None) == keep_legacy
+
+    deleted = actions(sailplan(cluster, "delete", "gc", "-n", ns).output)
+    assert deleted[f"ConfigMap/{ns}/gc-later"] == "deleted"
+    assert deleted[f"ConfigMap/{ns}/gc-stay"] == "deleted"
+    if keep_legacy:
+        assert deleted[f"ConfigMap/{ns}/gc-plain"] == "deleted"
+    assert get(cluster, "configmap", "gc-never", "-n", ns) is not None
+    for name in ("plain", "later", "stay"):
+        assert get(cluster, "configmap", f"gc-{name}", "-n", ns, check=False) is None
