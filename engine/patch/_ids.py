@@ -107,10 +107,21 @@ class ResId:
 
     @classmethod
     def of(cls, obj: Mapping[str, Any]) -> ResId:
-        group, version = split_api_version(text_field(obj, "apiVersion"))
-        meta = metadata(obj)
+        # inlined text_field and metadata: this runs for every object and patch
+        api_version = obj.get("apiVersion")
+        group, _, version = (api_version if isinstance(api_version, str) else "").rpartition("/")
+        kind = obj.get("kind")
+        meta = obj.get("metadata")
+        if type(meta) is not dict:
+            meta = meta if isinstance(meta, Mapping) else {}
+        name = meta.get("name")
+        namespace = meta.get("namespace")
         return cls(
-            group, version, text_field(obj, "kind"), _text(meta, "name"), _text(meta, "namespace")
+            group,
+            version,
+            kind if isinstance(kind, str) else "",
+            name if isinstance(name, str) else "",
+            namespace if isinstance(namespace, str) else "",
         )
 
     @property
