@@ -33,6 +33,8 @@ from engine.model.refobjects import ObjectReader, object_refs
 from engine.model.schemas import suggest
 from engine.model.secrets import redacted, secret_values
 from engine.patch import contract
+from engine.patch._json import copy_json
+from engine.patch.mergepatch import merge_into
 from engine.patch.strategies import apply_patch
 from engine.render import Rendered, render
 
@@ -66,6 +68,9 @@ class _State:
 
     workload: dict[str, Any]
     outputs: list[_Output]
+    #: whether ``workload`` is a private copy (only dicts and lists, shared with nothing),
+    #: which merge patches may change in place: N ``labels`` traits cost N, not N^2
+    private: bool = False
 
     def outputs_by_key(self) -> dict[str, dict[str, Any]]:
         return {out.key: out.object for out in self.outputs}
@@ -362,10 +367,17 @@ def _apply_trait(
 
 def _merge_trait(state: _State, rendered: Rendered, tdef: Definition) -> None:
     if rendered.patch is not None:
-        patched = apply_patch(state.workload, rendered.patch, tdef.patch_strategy)
-        if not isinstance(patched, dict):
-            raise PatchError("the patch did not leave an object")
-        state.workload = patched
+        if tdef.patch_strategy == "jsonMergePatch" and isinstance(rendered.patch, Mapping):
+            if not state.private:
+                state.workload = copy_json(state.workload)
+                state.private = True
+            merge_into(state.workload, rendered.patch)
+        else:
+            patched = apply_patch(state.workload, rendered.patch, tdef.patch_strategy)
+            if not isinstance(patched, dict):
+                raise PatchError("the patch did not leave an object")
+            state.workload = patched
+            state.private = False  # the result may share maps with the patch
     for key, patch in rendered.patch_outputs.items():
         index = next((i for i, out in enumerate(state.outputs) if out.key == key), None)
         if index is None:

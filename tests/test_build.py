@@ -173,6 +173,38 @@ def test_json_patch_and_merge_patch_strategies(harness: Harness) -> None:
     assert harness.objects(app)[0]["spec"] == {"paused": True}
 
 
+def test_merge_patches_in_sequence_between_other_patches(harness: Harness) -> None:
+    """Merge patches change a private copy in place; a strategic patch between them, and
+    the output a merge patch's value came from, are unaffected."""
+    harness.definition(
+        "lab",
+        "patch:\n  metadata:\n    labels:\n      {{ parameter.k }}: {{ parameter.v }}\n"
+        "  spec:\n    extra: {list: [1]}\n",
+        patchStrategy="jsonMergePatch",
+    )
+    harness.definition("rep", "patch:\n  spec:\n    replicas: {{ parameter.n }}\n")
+    harness.definition(
+        "drop", "patch:\n  metadata:\n    labels: {a: null}\n", patchStrategy="jsonMergePatch"
+    )
+    traits = "".join(
+        f"        - type: {t}\n          properties: {p}\n"
+        for t, p in [
+            ("lab", "{k: a, v: '1'}"),
+            ("lab", "{k: b, v: '2'}"),
+            ("rep", "{n: 3}"),
+            ("lab", "{k: c, v: '3'}"),
+            ("drop", "{}"),
+            ("lab", "{k: a, v: '4'}"),
+        ]
+    )
+    app = app_yaml("    - name: web\n      type: deploy\n      traits:\n" + traits)
+    workload = harness.objects(app)[0]
+    labels = {k: v for k, v in workload["metadata"]["labels"].items() if "oam.dev" not in k}
+    assert labels == {"b": "2", "c": "3", "a": "4"}
+    assert workload["spec"]["replicas"] == 3
+    assert workload["spec"]["extra"] == {"list": [1]}
+
+
 @pytest.mark.parametrize(
     ("components", "message"),
     [

@@ -87,6 +87,9 @@ class _Reader:
     def __init__(self, read: Read, locate: Locate | None) -> None:
         self.read = read
         self.locate = locate or (lambda path: SourceLocation(yaml_path=format_path(path)))
+        # Patch texts already parsed: an overlay often repeats one patch for many targets.
+        # The patch engine never changes a patch, so the parsed documents can be shared.
+        self.parsed: dict[str, list[Any]] = {}
 
     def overlay(self, data: Mapping[str, Any]) -> Overlay:
         if not isinstance(data, Mapping):
@@ -243,7 +246,10 @@ class _Reader:
             return [value]
         if not isinstance(value, str):
             raise _error(path, f"must be a patch (text, map or list), got {_type(value)}")
-        documents = load_yaml(value, file)
+        documents = self.parsed.get(value)
+        if documents is None:
+            documents = load_yaml(value, file)
+            self.parsed[value] = documents
         if not documents:
             raise _error(path, "the patch is empty")
         if len(documents) > 1 and any(not isinstance(d, Mapping) for d in documents):

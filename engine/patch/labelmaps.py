@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from engine.errors import PatchError, SourceLocation
 from engine.patch._json import type_name
@@ -41,16 +41,17 @@ def settle(obj: dict[str, Any]) -> dict[str, Any]:
     Returns ``obj`` itself when nothing changes.
     """
     meta = obj.get("metadata")
-    if not isinstance(meta, Mapping):
+    if not _is_map(meta):
         return obj
     changes: dict[str, Any] = {}
     for name in FIELDS:
         values = meta.get(name)
-        if isinstance(values, Mapping):
+        if _is_map(values):
             strings = _strings(values, name)
             if strings is not values:
                 changes[name] = strings
-    empty = isinstance(meta.get("annotations"), Mapping) and not meta["annotations"]
+    annotations = meta.get("annotations")
+    empty = _is_map(annotations) and not annotations
     if not changes and not empty:
         return obj
     result = {**meta, **changes}
@@ -61,9 +62,17 @@ def settle(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _strings(values: Mapping[Any, Any], field: str) -> Mapping[Any, Any]:
     """``values`` with every value a string; ``values`` itself when they all are."""
-    if all(isinstance(value, str) for value in values.values()):
+    for value in values.values():
+        if type(value) is not str:
+            break
+    else:  # the usual case, checked in a plain loop: it runs for every object and patch
         return values
     return {key: _string(value, (field, key)) for key, value in values.items()}
+
+
+def _is_map(value: Any) -> TypeGuard[Mapping[Any, Any]]:
+    """``isinstance(value, Mapping)``, quick for the usual ``dict`` (no ABC check)."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _string(value: Any, where: tuple[str, Any]) -> str:

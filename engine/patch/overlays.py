@@ -254,12 +254,16 @@ class _Catalog:
     def update(self, item: Tracked) -> None:
         old = self.items.get(item.index)
         self.items[item.index] = item
-        if old is None or old.ids() != item.ids():
+        if old is None or old.previous != item.previous or _moved(old.current, item.current):
             self._add_names(item)
 
     def delete(self, items: Sequence[Tracked]) -> None:
         for item in items:
             del self.items[item.index]
+
+
+def _moved(before: ResId, after: ResId) -> bool:
+    return before is not after and before != after
 
 
 def _patch_all(

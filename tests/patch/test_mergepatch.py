@@ -7,9 +7,12 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.errors import PatchError
-from engine.patch.mergepatch import apply_merge_patch
+from engine.patch._json import copy_json
+from engine.patch.mergepatch import apply_merge_patch, merge_into
 
 # RFC 7396 appendix A: original, patch, result (JSON).
 RFC_EXAMPLES = [
@@ -72,3 +75,44 @@ def test_deep_nesting_is_a_patch_error() -> None:
         node = node["a"]
     with pytest.raises(PatchError, match="nested too deeply"):
         apply_merge_patch({}, deep)
+
+
+# -- merge_into: the in-place form build uses for a component's traits ---------------------
+
+_keys = st.sampled_from(["a", "b", "c", "labels"])
+_values = st.recursive(
+    st.one_of(st.none(), st.integers(-2, 2), st.text(max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(_keys, children, max_size=4)
+    ),
+    max_leaves=12,
+)
+_maps = st.dictionaries(_keys, _values, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=_maps, patches=st.lists(_maps, max_size=4))
+def test_merge_into_gives_what_apply_merge_patch_gives_in_the_same_key_order(
+    doc: dict[str, Any], patches: list[dict[str, Any]]
+) -> None:
+    expected: Any = doc
+    for patch in patches:
+        expected = apply_merge_patch(expected, patch)
+    private = copy_json(doc)
+    kept = copy.deepcopy(patches)
+    for patch in patches:
+        merge_into(private, patch)
+    assert json.dumps(private) == json.dumps(expected)  # order too: output is byte-identical
+    assert patches == kept  # the patches do not change
+
+
+def test_merge_into_changes_the_map_in_place_and_copies_patch_values() -> None:
+    labels = {"app": "web"}
+    doc: dict[str, Any] = {"metadata": {"labels": labels}}
+    added = {"nested": ["x"]}
+    merge_into(doc, {"metadata": {"labels": {"tier": "front", "app": None}, "extra": added}})
+    assert doc["metadata"]["labels"] is labels  # not copied: N patches cost N, not N^2
+    assert labels == {"tier": "front"}
+    assert doc["metadata"]["extra"] == added and doc["metadata"]["extra"] is not added
+    doc["metadata"]["extra"]["nested"].append("y")
+    assert added == {"nested": ["x"]}
