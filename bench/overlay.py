@@ -98,8 +98,13 @@ def _plain_render(cmd: list[str], count: int, root: Path) -> str:
 
 def main() -> None:
     args = sys.argv[1:]
+    if any(a in ("-h", "--help") for a in args):
+        raise SystemExit(__doc__)
     with_kustomize = "--no-kustomize" not in args
-    counts = [int(a) for a in args if a != "--no-kustomize"] or [100, 1000]
+    try:
+        counts = [int(a) for a in args if a != "--no-kustomize"] or [100, 1000]
+    except ValueError:
+        raise SystemExit("usage: python bench/overlay.py [--no-kustomize] [N ...]") from None
     cmd = sailplan()
     kubectl = shutil.which("kubectl")
     if kubectl is None:
