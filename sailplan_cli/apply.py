@@ -457,13 +457,10 @@ def status_command(
     output: str,
 ) -> None:
     """Every object of an application: health, sync state, and the reasons of unhealthy ones."""
-    from engine.apply.deploy import history, release_status
-    from engine.apply.errors import NotFoundError
+    from engine.apply.deploy import existing_history, release_status
 
     client = _clients(kubeconfig, context)("")
-    found = history(client, app, namespace, env)
-    if not found:
-        raise NotFoundError(f"no release of application {app} in namespace {namespace}")
+    found = existing_history(client, app, namespace, env)
     latest: dict[str, Release] = {}
     for release in found:
         latest[release.env] = release
@@ -582,13 +579,10 @@ def history_command(
     output: str,
 ) -> None:
     """The revisions of an application, oldest first."""
-    from engine.apply.deploy import history
-    from engine.apply.errors import NotFoundError
+    from engine.apply.deploy import existing_history
 
     client = _clients(kubeconfig, context)("")
-    found = history(client, app, namespace, env)
-    if not found:
-        raise NotFoundError(f"no release of application {app} in namespace {namespace}")
+    found = existing_history(client, app, namespace, env)
     if output == "json":
         click.echo(
             json.dumps(

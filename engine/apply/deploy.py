@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -101,6 +102,19 @@ def history(
     return releases.list_releases(client, namespace, app, env)
 
 
+def existing_history(
+    client: ClusterClient, app: str, namespace: str, env: str | None = None
+) -> list[Release]:
+    """``history``, which must not be empty: no release is an error naming the app."""
+    found = history(client, app, namespace, env)
+    if not found:
+        raise NotFoundError(
+            f"no release of application {app} in namespace {namespace}"
+            + (f" for environment {env}" if env else ""),
+        )
+    return found
+
+
 def _since_deployed(found: Sequence[Release]) -> list[Release]:
     """The last deployed revision and every later one: what may still have live objects."""
     last = max((i for i, r in enumerate(found) if r.status == releases.DEPLOYED), default=0)
@@ -130,18 +144,20 @@ def apply_release(
     live = read_live(client, spec.objects)
     new_keys = {d.id.key() for d in spec.objects}
     old_entries = _old_entries(found, new_keys)
+    apply_objects = functools.partial(
+        apply_set,
+        client,
+        spec.objects,
+        owner,
+        options,
+        depends_on=spec.depends_on,
+        previous=previous,
+        live=live,
+        deadline=deadline,
+        on_event=emit,
+    )
     if steady or options.dry_run:
-        result = apply_set(
-            client,
-            spec.objects,
-            owner,
-            options,
-            depends_on=spec.depends_on,
-            previous=previous,
-            live=live,
-            deadline=deadline,
-            on_event=emit,
-        )
+        result = apply_objects()
         prunes = (
             [] if steady or not options.prune else _would_prune(client, old_entries, owner, options)
         )
@@ -168,17 +184,7 @@ def apply_release(
     emit(Event("release", f"{spec.app} revision {revision}", releases.PENDING))
     done: list[ch.Change] = []
     try:
-        result = apply_set(
-            client,
-            spec.objects,
-            owner,
-            options,
-            depends_on=spec.depends_on,
-            previous=previous,
-            live=live,
-            deadline=deadline,
-            on_event=emit,
-        )
+        result = apply_objects()
         done.extend(result.changes)
         kept: list[Entry] = []
         if options.prune:
@@ -465,12 +471,7 @@ def delete_release(
     """Delete every object of the application's releases (reverse order), then the releases."""
     emit = on_event or (lambda e: None)
     deadline = time.monotonic() + options.timeout
-    found = history(client, app, namespace, env)
-    if not found:
-        raise NotFoundError(
-            f"no release of application {app} in namespace {namespace}"
-            + (f" for environment {env}" if env else ""),
-        )
+    found = existing_history(client, app, namespace, env)
     changes: list[ch.Change] = []
     for env_name in dict.fromkeys(r.env for r in found):
         mine = [r for r in found if r.env == env_name]
@@ -508,9 +509,7 @@ def rollback_spec(
     client: ClusterClient, app: str, namespace: str, env: str, to: int | None
 ) -> ReleaseSpec:
     """The spec that re-applies revision ``to`` (default: the one before the latest)."""
-    found = history(client, app, namespace, env)
-    if not found:
-        raise NotFoundError(f"no release of application {app} in namespace {namespace}")
+    found = existing_history(client, app, namespace, env)
     if to is None:
         earlier = [r for r in found[:-1] if r.status in (releases.DEPLOYED, releases.SUPERSEDED)]
         if not earlier:
@@ -581,9 +580,7 @@ def save_workflow(
 ) -> Release:
     """Store the workflow runner's state with the latest release (so ``resume`` works
     from any machine); returns the release as stored."""
-    found = history(client, app, namespace, env)
-    if not found:
-        raise NotFoundError(f"no release of application {app} in namespace {namespace}")
+    found = existing_history(client, app, namespace, env)
     updated = dataclasses.replace(found[-1], workflow=dict(workflow))
     releases.write(client, updated, new=False)
     return updated
